@@ -1,0 +1,83 @@
+# slabguard: a hardened memory allocator. Plain make; see README.md.
+#   make                 both variants: build/libslabguard.so (secure), build/libslabguard-fast.so, static archives
+#   make MODE=fast       the fast variant only (MODE=secure: the secure one only)
+#   make CC=clang        any C11 compiler; builds warning-free with gcc and clang
+#   make check           every test, against both variants; last line "N passed, N failed"
+#   make bench           benchmarks against glibc, jemalloc, mimalloc, tcmalloc, scudo (bench/README.md)
+#   make variant NAME=x PRESET=config/secure.mk OVERRIDES="SG_CONFIG_CANARY=false"
+#                        one more variant, build/libslabguard-x.so, e.g. to measure one mitigation
+CC      ?= cc
+MODE    ?= all
+BUILD   ?= build
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla
+# -fno-builtin: the compiler must not turn our own code into calls to malloc/calloc/memset of ours.
+# initial-exec TLS: the thread heap is reachable from the very first malloc under LD_PRELOAD.
+LIBCFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -fno-semantic-interposition \
+	-ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+	-fno-builtin-free -fstack-protector-strong -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
+	-DSG_VERSION=\"$(VERSION)\" -Iinclude -Isrc $(WARN)
+LIBLDFLAGS := -shared -Wl,-z,relro,-z,now,-z,defs,-z,noexecstack -Wl,--version-script=src/exports.map
+LIBS    := -lsodium -lpthread
+
+SRCS := $(wildcard src/*.c)
+HDRS := $(wildcard src/*.h) include/slabguard.h
+
+ifeq ($(MODE),all)
+  VARIANTS := secure fast
+else ifeq ($(MODE),secure)
+  VARIANTS := secure
+else ifeq ($(MODE),fast)
+  VARIANTS := fast
+else
+  $(error MODE must be all, secure or fast)
+endif
+
+# Preset -> -D flags; config/defs.sh rejects values other than true/false/numbers.
+defs = $(shell config/defs.sh $(1) $(2) || echo SG_BAD_PRESET)
+
+# lib_name(variant): secure is the plain name, every other variant gets a suffix.
+lib_name = $(if $(filter secure,$(1)),libslabguard,libslabguard-$(1))
+
+# ---- one variant: objects in build/<v>/, libraries in build/ --------------------------------
+define VARIANT_RULES
+$(1)_DEFS := $$(call defs,$(2),$(3))
+ifneq ($$(filter SG_BAD_PRESET,$$($(1)_DEFS)),)
+  $$(error preset $(2) $(3) has a bad value (see the message above))
+endif
+$(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/$(1)/%.o,$(SRCS))
+$(BUILD)/$(1)/%.o: src/%.c $(HDRS) $(2) Makefile | $(BUILD)/$(1)
+	$$(CC) $$(LIBCFLAGS) $$(CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
+$(BUILD)/$(1):
+	mkdir -p $$@
+$(BUILD)/$(call lib_name,$(1)).so: $$($(1)_OBJS) src/exports.map
+	$$(CC) $$(LIBLDFLAGS) $$(LDFLAGS) -Wl,-soname,$(call lib_name,$(1)).so -o $$@ $$($(1)_OBJS) $$(LIBS)
+$(BUILD)/$(call lib_name,$(1)).a: $$($(1)_OBJS)
+	rm -f $$@ && ar rcs $$@ $$($(1)_OBJS)
+endef
+
+$(eval $(call VARIANT_RULES,secure,config/secure.mk,))
+$(eval $(call VARIANT_RULES,fast,config/fast.mk,))
+ifdef NAME
+$(eval $(call VARIANT_RULES,$(NAME),$(or $(PRESET),config/secure.mk),$(OVERRIDES)))
+endif
+
+LIBRARIES := $(foreach v,$(VARIANTS),$(BUILD)/$(call lib_name,$(v)).so $(BUILD)/$(call lib_name,$(v)).a)
+
+.PHONY: all lib variant check check-build bench bench-quick tidy clean deps
+all lib: $(LIBRARIES)
+
+variant: $(BUILD)/$(call lib_name,$(NAME)).so $(BUILD)/$(call lib_name,$(NAME)).a
+
+deps:
+	@scripts/deps.sh build
+
+-include tests/tests.mk
+-include bench/bench.mk
+
+tidy:
+	clang-tidy --quiet $(SRCS) -- $(LIBCFLAGS) $(call defs,config/secure.mk,)
+
+clean:
+	rm -rf $(BUILD)

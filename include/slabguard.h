@@ -1,0 +1,62 @@
+/* slabguard: a hardened memory allocator. Public API.
+ *
+ * Every function of the malloc family has an sg_ twin with the same contract (glibc's answers
+ * for edge cases). Linking the library, or preloading it, also makes it the program's malloc;
+ * the sg_ names are for programs that call slabguard by name. */
+#ifndef SLABGUARD_H
+#define SLABGUARD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SG_API __attribute__((visibility("default")))
+#define SG_MALLOC_ATTR __attribute__((malloc, warn_unused_result))
+#else
+#define SG_API
+#define SG_MALLOC_ATTR
+#endif
+
+/* ---- the malloc family ---------------------------------------------------------------------- */
+SG_API SG_MALLOC_ATTR void *sg_malloc(size_t size);
+SG_API void sg_free(void *p);
+SG_API SG_MALLOC_ATTR void *sg_calloc(size_t count, size_t size);
+SG_API void *sg_realloc(void *p, size_t size);
+SG_API void *sg_reallocarray(void *p, size_t count, size_t size);
+SG_API int sg_posix_memalign(void **out, size_t alignment, size_t size);
+SG_API SG_MALLOC_ATTR void *sg_aligned_alloc(size_t alignment, size_t size);
+SG_API SG_MALLOC_ATTR void *sg_memalign(size_t alignment, size_t size);
+SG_API SG_MALLOC_ATTR void *sg_valloc(size_t size);
+SG_API SG_MALLOC_ATTR void *sg_pvalloc(size_t size);
+SG_API size_t sg_malloc_usable_size(const void *p);
+
+/* ---- the build ------------------------------------------------------------------------------ */
+/* "0.1.0" */
+SG_API const char *sg_version(void);
+/* 1 in the secure variant, 0 in the fast one. */
+SG_API int sg_is_secure(void);
+/* Names of the mitigations compiled in, space separated ("encode-freelist canary ..."). */
+SG_API const char *sg_mitigations(void);
+
+/* ---- statistics ----------------------------------------------------------------------------- */
+typedef struct sg_stats_s {
+    size_t mapped;          /* bytes of address space committed for pages and large blocks */
+    size_t pages;           /* slab pages in use (owned by a heap or abandoned) */
+    size_t pages_abandoned; /* pages of exited threads waiting to be adopted */
+    size_t large_count;     /* live large (directly mapped) blocks */
+    size_t large_bytes;     /* their mapped size */
+    size_t threads;         /* thread heaps alive */
+} sg_stats_t;
+
+/* Fill *out with a snapshot of process-wide counters; does not allocate. */
+SG_API void sg_stats_get(sg_stats_t *out);
+/* Write a short human-readable report to the file descriptor fd; does not allocate. */
+SG_API void sg_stats_print(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLABGUARD_H */
