@@ -6,6 +6,7 @@
 #   make bench           benchmarks against glibc, jemalloc, mimalloc, tcmalloc, scudo (bench/README.md)
 #   make variant NAME=x PRESET=config/secure.mk OVERRIDES="SG_CONFIG_CANARY=false"
 #                        one more variant, build/libslabguard-x.so, e.g. to measure one mitigation
+.DEFAULT_GOAL := all
 CC      ?= cc
 MODE    ?= all
 BUILD   ?= build
@@ -48,11 +49,13 @@ ifneq ($$(filter SG_BAD_PRESET,$$($(1)_DEFS)),)
 endif
 $(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/$(1)/%.o,$(SRCS))
 $(BUILD)/$(1)/%.o: src/%.c $(HDRS) $(2) Makefile | $(BUILD)/$(1)
-	$$(CC) $$(LIBCFLAGS) $$(CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
+	@echo "  CC [$(1)] $$<"
+	@$$(CC) $$(LIBCFLAGS) $$(CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
 $(BUILD)/$(1):
 	mkdir -p $$@
 $(BUILD)/$(call lib_name,$(1)).so: $$($(1)_OBJS) src/exports.map
-	$$(CC) $$(LIBLDFLAGS) $$(LDFLAGS) -Wl,-soname,$(call lib_name,$(1)).so -o $$@ $$($(1)_OBJS) $$(LIBS)
+	@echo "  LD $$@"
+	@$$(CC) $$(LIBLDFLAGS) $$(LDFLAGS) -Wl,-soname,$(call lib_name,$(1)).so -o $$@ $$($(1)_OBJS) $$(LIBS)
 $(BUILD)/$(call lib_name,$(1)).a: $$($(1)_OBJS)
 	rm -f $$@ && ar rcs $$@ $$($(1)_OBJS)
 endef

@@ -1,0 +1,189 @@
+/* arena.c: the reserved address space for pages, the out-of-line metadata region, and spans of
+ * arena units handed to heaps and taken back (and purged after a while).
+ *
+ * One PROT_NONE reservation at a random base holds every small and medium page, so "is this
+ * pointer ours" is one subtraction and compare. Memory is committed (mprotect RW) in chunks at
+ * the frontier; adjacent commits merge into one kernel mapping. Descriptors live in a separate
+ * reservation with inaccessible pages on both sides: no heap overflow reaches them. */
+#include "internal.h"
+#include "os.h"
+
+#include <pthread.h>
+
+#define COMMIT_CHUNK_UNITS 64                   /* commit 4 MiB of pages at a time */
+#define DIRTY_MAX ((size_t)8 << 20)             /* unpurged free spans kept for fast reuse */
+#define PURGE_DELAY_MS 1000                     /* older free spans are purged */
+
+static pthread_mutex_t arena_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+    size_t units_total;        /* units in the reservation */
+    size_t frontier;           /* units below this have been handed out at least once */
+    size_t committed;          /* units committed (RW) */
+    size_t meta_committed;     /* bytes of the metadata region committed */
+    size_t dirty_bytes;        /* free spans whose memory was not purged */
+    size_t live_units;         /* units in spans handed out now */
+    sg_queue_t free_spans[SG_MAX_SPAN_UNITS + 1]; /* by length; dirty ones first */
+    uint64_t last_purge_ms;
+    uint64_t rng;
+} A;
+
+static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
+static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
+
+bool sg_arena_init(void) {
+    /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR. */
+    uint64_t r = sg_random_seed_thread(&A);
+    size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT;
+    char *res = sg_os_reserve(SG_ARENA_SIZE + slack, SG_UNIT_SIZE);
+    if (!res) return false;
+    if (slack) sg_os_unmap(res, slack);
+    sg_os_name(res + slack, SG_ARENA_SIZE, "slabguard-arena");
+    A.units_total = SG_ARENA_SIZE >> SG_UNIT_SHIFT;
+
+    size_t meta_size = (A.units_total * sizeof(sg_page_t) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    /* guard pages on both sides of the metadata: they are simply never committed */
+    char *meta = sg_os_reserve(meta_size + 2 * SG_OS_PAGE, SG_OS_PAGE);
+    if (!meta) {
+        sg_os_unmap(res + slack, SG_ARENA_SIZE);
+        return false;
+    }
+    sg_ro.arena_base = (uintptr_t)(res + slack);
+    sg_ro.meta = (sg_page_t *)(meta + SG_OS_PAGE);
+    A.rng = r;
+    return true;
+}
+
+void sg_arena_lock(void) { pthread_mutex_lock(&arena_mutex); }
+void sg_arena_unlock(void) { pthread_mutex_unlock(&arena_mutex); }
+void sg_arena_child_reset(void) { pthread_mutex_init(&arena_mutex, NULL); }
+
+size_t sg_arena_committed(void) { return A.live_units << SG_UNIT_SHIFT; }
+
+/* ---- queue helpers for free spans --------------------------------------------------------- */
+static void span_push_front(sg_queue_t *q, sg_page_t *p) {
+    p->prev = NULL;
+    p->next = q->first;
+    if (q->first) q->first->prev = p; else q->last = p;
+    q->first = p;
+}
+static void span_push_back(sg_queue_t *q, sg_page_t *p) {
+    p->next = NULL;
+    p->prev = q->last;
+    if (q->last) q->last->next = p; else q->first = p;
+    q->last = p;
+}
+static void span_remove(sg_queue_t *q, sg_page_t *p) {
+    if (p->prev) p->prev->next = p->next; else q->first = p->next;
+    if (p->next) p->next->prev = p->prev; else q->last = p->prev;
+    p->next = p->prev = NULL;
+}
+
+/* ---- committing at the frontier ------------------------------------------------------------ */
+static bool ensure_committed(size_t end_unit) {
+    if (end_unit > A.committed) {
+        size_t to = (end_unit + COMMIT_CHUNK_UNITS - 1) / COMMIT_CHUNK_UNITS * COMMIT_CHUNK_UNITS;
+        if (to > A.units_total) to = A.units_total;
+        if (!sg_os_commit(unit_addr(A.committed), (to - A.committed) << SG_UNIT_SHIFT)) {
+            /* a smaller step may still fit the commit limit */
+            if (!sg_os_commit(unit_addr(A.committed), (end_unit - A.committed) << SG_UNIT_SHIFT)) return false;
+            to = end_unit;
+        }
+        A.committed = to;
+    }
+    size_t meta_need = (A.committed * sizeof(sg_page_t) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    if (meta_need > A.meta_committed) {
+        if (!sg_os_commit((char *)sg_ro.meta + A.meta_committed, meta_need - A.meta_committed)) return false;
+        A.meta_committed = meta_need;
+    }
+    return true;
+}
+
+/* ---- purging -------------------------------------------------------------------------------- */
+static void purge_span(sg_page_t *head) {
+    sg_os_purge(unit_addr(unit_of(head)), (size_t)head->units << SG_UNIT_SHIFT);
+    head->dirty = 0;
+    A.dirty_bytes -= (size_t)head->units << SG_UNIT_SHIFT;
+}
+
+/* Purge dirty spans: the oldest first, until under the budget (or all / all older than the
+ * delay). Dirty spans sit at the front of each list, newest first. Called with the lock. */
+static void purge_locked(bool all, uint64_t now) {
+    for (unsigned u = 1; u <= SG_MAX_SPAN_UNITS; u++) {
+        sg_queue_t *q = &A.free_spans[u];
+        sg_page_t *p = q->first, *oldest = NULL;
+        while (p && p->dirty) { oldest = p; p = p->next; }
+        while (oldest) {
+            if (!all && now - oldest->freed_at_ms < PURGE_DELAY_MS && A.dirty_bytes <= DIRTY_MAX) break;
+            sg_page_t *newer = oldest->prev;
+            purge_span(oldest);
+            span_remove(q, oldest);   /* clean spans go to the back: dirty ones stay first */
+            span_push_back(q, oldest);
+            oldest = newer;
+        }
+    }
+    A.last_purge_ms = now;
+}
+
+void sg_arena_purge(bool all) {
+    sg_arena_lock();
+    purge_locked(all, sg_os_now_ms());
+    sg_arena_unlock();
+}
+
+/* ---- spans ---------------------------------------------------------------------------------- */
+static void mark_span(sg_page_t *head, unsigned units) {
+    head->kind = SG_PAGE_SMALL;
+    head->units = (uint16_t)units;
+    head->head_offset = 0;
+    for (unsigned i = 1; i < units; i++) {
+        head[i].kind = SG_PAGE_TAIL;
+        head[i].head_offset = (uint16_t)i;
+    }
+}
+
+sg_page_t *sg_arena_alloc_span(unsigned units) {
+    sg_page_t *head = NULL;
+    sg_arena_lock();
+    sg_queue_t *q = &A.free_spans[units];
+    if (q->first) {
+        head = q->first;   /* dirty spans first: their memory is still resident */
+        span_remove(q, head);
+        if (head->dirty) {
+            head->dirty = 0;
+            A.dirty_bytes -= (size_t)units << SG_UNIT_SHIFT;
+        }
+    } else {
+        size_t gap = 0;
+        if (SG_GUARD_PAGES && sg_ro.guard_every && A.rng % sg_ro.guard_every == 0) gap = 1;
+        A.rng = A.rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t at = A.frontier, end = at + units + gap;
+        if (end <= A.units_total && ensure_committed(end)) {
+            if (gap && !sg_os_protect_none(unit_addr(at + units), SG_UNIT_SIZE)) gap = 0;
+            head = &sg_ro.meta[at];
+            head->guarded = (uint8_t)gap;
+            A.frontier = end;
+        }
+    }
+    if (head) {
+        mark_span(head, units);
+        A.live_units += units;
+    }
+    sg_arena_unlock();
+    return head;
+}
+
+void sg_arena_free_span(sg_page_t *head) {
+    unsigned units = head->units;
+    sg_arena_lock();
+    head->kind = SG_PAGE_UNUSED;
+    for (unsigned i = 1; i < units; i++) head[i].kind = SG_PAGE_TAIL; /* still point at the unused head */
+    head->dirty = 1;
+    uint64_t now = sg_os_now_ms();
+    head->freed_at_ms = now;
+    A.dirty_bytes += (size_t)units << SG_UNIT_SHIFT;
+    A.live_units -= units;
+    span_push_front(&A.free_spans[units], head);
+    if (A.dirty_bytes > DIRTY_MAX || now - A.last_purge_ms >= PURGE_DELAY_MS) purge_locked(false, now);
+    sg_arena_unlock();
+}

@@ -1,0 +1,265 @@
+/* heap.c: thread heaps. Per size class a queue of pages with free slots (the first is the one
+ * the fast path pops from) and one queue of full pages; the generic allocation path that finds
+ * or makes a page; frees from other threads into full pages; and handing a dead thread's pages
+ * on to the threads that live. */
+#include "internal.h"
+#include "os.h"
+#include "slot.h"
+
+#include <errno.h>
+#include <pthread.h>
+
+/* The heap of a thread that has not allocated yet: every class points at the empty page, so
+ * its first malloc takes the generic path, which sets the thread up. */
+sg_heap_t sg_heap_empty = {
+    .current = { [0 ... SG_CLASS_COUNT - 1] = &sg_page_empty },
+    .is_empty = 1,
+};
+
+/* Pages of exited threads, per class, waiting for a thread that needs a page of that class. */
+static pthread_mutex_t abandoned_mutex = PTHREAD_MUTEX_INITIALIZER;
+static sg_queue_t abandoned[SG_CLASS_COUNT];
+static size_t abandoned_count;
+
+/* ---- queues ----------------------------------------------------------------------------------- */
+static void queue_remove(sg_queue_t *q, sg_page_t *p) {
+    if (p->prev) p->prev->next = p->next; else q->first = p->next;
+    if (p->next) p->next->prev = p->prev; else q->last = p->prev;
+    p->next = p->prev = NULL;
+}
+static void queue_push_front(sg_queue_t *q, sg_page_t *p) {
+    p->prev = NULL;
+    p->next = q->first;
+    if (q->first) q->first->prev = p; else q->last = p;
+    q->first = p;
+}
+static void queue_push_back(sg_queue_t *q, sg_page_t *p) {
+    p->next = NULL;
+    p->prev = q->last;
+    if (q->last) q->last->next = p; else q->first = p;
+    q->last = p;
+}
+static void update_current(sg_heap_t *heap, unsigned cls) {
+    sg_page_t *first = heap->queue[cls].first;
+    heap->current[cls] = first ? first : &sg_page_empty;
+}
+
+void sg_heap_init(sg_heap_t *heap) {
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
+        heap->current[c] = &sg_page_empty;
+        heap->queue[c].first = heap->queue[c].last = NULL;
+    }
+    heap->full.first = heap->full.last = NULL;
+    atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
+    heap->alloc_count = heap->free_count = 0;
+    heap->quarantine_used = 0;
+    heap->is_empty = 0;
+    heap->rng = sg_random_seed_thread(heap);
+#if SG_QUARANTINE
+    for (size_t i = 0; i < SG_QUARANTINE_SLOTS; i++) heap->quarantine[i] = NULL;
+#endif
+}
+
+/* ---- full pages ---------------------------------------------------------------------------------- */
+/* Move a page with no free slot to the full queue; from now on other threads' frees into it are
+ * delivered to this heap (thread_delayed), so the heap learns the page has room again without
+ * scanning its full pages. Fails when a remote free slipped in: the caller collects it. */
+static bool page_to_full(sg_heap_t *heap, sg_page_t *page) {
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    for (;;) {
+        if (tf & ~(uintptr_t)3) return false;
+        if ((tf & 3) == SG_TF_DELAYED_FREEING) {
+            __builtin_ia32_pause();
+            tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, (uintptr_t)SG_TF_USE_DELAYED,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+            break;
+    }
+    queue_remove(&heap->queue[page->cls], page);
+    queue_push_back(&heap->full, page);
+    page->in_full = 1;
+    return true;
+}
+
+void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page) {
+    queue_remove(&heap->full, page);
+    page->in_full = 0;
+    sg_page_set_delayed(page, SG_TF_NORMAL, false);
+    queue_push_back(&heap->queue[page->cls], page);
+    update_current(heap, page->cls);
+}
+
+/* An empty page goes back to the arena, unless it is the only page of its class: keeping one
+ * avoids making and releasing a page on every malloc/free pair at a page boundary. */
+void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page) {
+    sg_queue_t *q = &heap->queue[page->cls];
+    if (page->in_full) sg_heap_page_unfull(heap, page);
+    if (q->first == page && page->next == NULL) return;
+    queue_remove(q, page);
+    update_current(heap, page->cls);
+    sg_page_collect(page);
+    sg_page_release(page);
+}
+
+/* ---- frees delivered by other threads ------------------------------------------------------------ */
+static sg_block_t *delayed_next(sg_block_t *b, sg_page_t **page_out) {
+    if (sg_unlikely(!sg_in_arena((uintptr_t)b))) sg_report_corrupt_list(b, 0);
+    sg_page_t *page = sg_page_of((uintptr_t)b);
+    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, (uintptr_t)b)))
+        sg_report_corrupt_list(b, 0);
+    *page_out = page;
+    return sg_decode(&page->keys, b, b->next);
+}
+
+void sg_heap_collect_delayed(sg_heap_t *heap) {
+    if (!atomic_load_explicit(&heap->thread_delayed, memory_order_relaxed)) return;
+    sg_block_t *b = atomic_exchange_explicit(&heap->thread_delayed, NULL, memory_order_acquire);
+    while (b) {
+        sg_page_t *page;
+        sg_block_t *next = delayed_next(b, &page);
+        sg_free_block(heap, page, b);
+        b = next;
+    }
+}
+
+/* ---- finding a page ------------------------------------------------------------------------------- */
+static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
+    for (;;) {
+        pthread_mutex_lock(&abandoned_mutex);
+        sg_page_t *page = abandoned[cls].first;
+        if (page) {
+            queue_remove(&abandoned[cls], page);
+            abandoned_count--;
+        }
+        pthread_mutex_unlock(&abandoned_mutex);
+        if (!page) return NULL;
+        atomic_store_explicit(&page->heap, heap, memory_order_release);
+        sg_page_set_delayed(page, SG_TF_NORMAL, true);
+        sg_page_collect(page);
+        queue_push_front(&heap->queue[cls], page);
+        if (page->free || page->carved < page->capacity) return page;
+        if (!page_to_full(heap, page)) return page; /* a remote free just arrived */
+    }
+}
+
+static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
+    sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls]);
+    if (!page) return NULL;
+    sg_page_init(page, cls, heap);
+    queue_push_front(&heap->queue[cls], page);
+    return page;
+}
+
+static sg_page_t *find_page(sg_heap_t *heap, unsigned cls) {
+    sg_queue_t *q = &heap->queue[cls];
+    sg_page_t *page = q->first;
+    while (page) {
+        sg_page_collect(page);
+        if (page->free || sg_page_extend(page, heap)) {
+            if (q->first != page) {
+                queue_remove(q, page);
+                queue_push_front(q, page);
+            }
+            return page;
+        }
+        sg_page_t *next = page->next;
+        if (page_to_full(heap, page)) page = next; /* else: a remote free arrived, collect again */
+    }
+    page = adopt_abandoned(heap, cls);
+    if (!page) page = fresh_page(heap, cls);
+    if (page && !page->free) {
+        sg_page_collect(page);
+        if (!page->free) sg_page_extend(page, heap);
+    }
+    return page && page->free ? page : NULL;
+}
+
+/* The generic path: the fast path found the current page empty (or the thread has no heap yet). */
+void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
+    if (sg_unlikely(heap->is_empty)) {
+        heap = sg_init_thread();
+        if (!heap) return sg_large_alloc(size, 0, false); /* allocation from inside start-up */
+    }
+    sg_heap_collect_delayed(heap);
+    sg_page_t *page = find_page(heap, cls);
+    heap->current[cls] = page ? page : &sg_page_empty;
+    if (sg_unlikely(!page)) {
+        /* the arena is full or the kernel refuses: a directly mapped block still may work */
+        return sg_large_alloc(size, 0, false);
+    }
+    sg_block_t *b = page->free;
+    page->free = sg_decode(&page->keys, b, b->next);
+    if (SG_ENCODE_FREELIST && page->free && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)page->free)))
+        sg_report_corrupt_list(b, page->block_size);
+    page->used++;
+    heap->alloc_count++;
+    sg_slot_arm(page, b, size);
+    return b;
+}
+
+/* ---- thread exit: abandon ---------------------------------------------------------------------------- */
+static void for_each_page(sg_heap_t *heap, void (*fn)(sg_heap_t *, sg_page_t *)) {
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
+        for (sg_page_t *p = heap->queue[c].first, *n; p; p = n) { n = p->next; fn(heap, p); }
+    }
+    for (sg_page_t *p = heap->full.first, *n; p; p = n) { n = p->next; fn(heap, p); }
+}
+
+static void mark_never_delayed(sg_heap_t *heap, sg_page_t *page) {
+    (void)heap;
+    sg_page_set_delayed(page, SG_TF_NEVER_DELAYED, true);
+}
+
+static void hand_on(sg_heap_t *heap, sg_page_t *page) {
+    (void)heap;
+    sg_page_collect(page);
+    page->in_full = 0;
+    page->next = page->prev = NULL;
+    if (page->used == 0) {
+        sg_page_release(page);
+        return;
+    }
+    atomic_store_explicit(&page->heap, NULL, memory_order_release);
+    pthread_mutex_lock(&abandoned_mutex);
+    queue_push_back(&abandoned[page->cls], page);
+    abandoned_count++;
+    pthread_mutex_unlock(&abandoned_mutex);
+}
+
+/* Flush the quarantine, take in the delayed frees, and hand every page on: empty pages to the
+ * arena, the others to the abandoned lists. The heap is empty afterwards. */
+void sg_heap_abandon(sg_heap_t *heap) {
+#if SG_QUARANTINE
+    for (size_t i = 0; i < SG_QUARANTINE_SLOTS; i++) {
+        void *q = heap->quarantine[i];
+        if (!q) continue;
+        heap->quarantine[i] = NULL;
+        sg_page_t *page = sg_page_of((uintptr_t)q);
+        sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
+        sg_free_block(heap, page, q);
+    }
+#endif
+    sg_heap_collect_delayed(heap);
+    /* From here on no free is delivered to this heap; a delivery already under way finishes
+     * before its page changes mode, so one more collection catches it. Those blocks are put
+     * on their page's local list directly: the pages are being handed on, not re-queued. */
+    for_each_page(heap, mark_never_delayed);
+    sg_block_t *b = atomic_exchange_explicit(&heap->thread_delayed, NULL, memory_order_acquire);
+    while (b) {
+        sg_page_t *page;
+        sg_block_t *next = delayed_next(b, &page);
+        b->next = sg_encode(&page->keys, b, page->local_free);
+        page->local_free = b;
+        page->used--;
+        b = next;
+    }
+    for_each_page(heap, hand_on);
+    sg_heap_init(heap);
+}
+
+size_t sg_heap_abandoned_pages(void) { return abandoned_count; }
+
+void sg_heap_lock_all(void) { pthread_mutex_lock(&abandoned_mutex); }
+void sg_heap_unlock_all(void) { pthread_mutex_unlock(&abandoned_mutex); }

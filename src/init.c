@@ -1,0 +1,182 @@
+/* init.c: process and thread start-up. Lazy: the first malloc of the process (which may come
+ * from the dynamic loader or from libsodium's own start-up) sets everything up; a malloc made
+ * from inside that set-up is served by the large path instead of recursing. Thread heaps come
+ * from a pool that is never unmapped, so a stale heap pointer is never a dangling one. */
+#include "internal.h"
+#include "os.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+/* Until start-up, no address is in the arena: (a - base) wraps for every user address. */
+sg_ro_t sg_ro __attribute__((aligned(4096))) = { .arena_base = (uintptr_t)0 - SG_ARENA_SIZE };
+_Thread_local sg_heap_t *sg_tls_heap = &sg_heap_empty;
+_Atomic(size_t) sg_stat_pages, sg_stat_threads;
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE, INIT_FAILED };
+static _Atomic(int) init_state;
+static _Thread_local int in_start_up;
+static pthread_key_t thread_key;
+static sg_heap_t main_heap;
+static _Atomic(int) main_heap_taken;
+
+/* ---- the read-only page -------------------------------------------------------------------- */
+void sg_ro_seal(void) { (void)sg_os_protect_ro(&sg_ro, sizeof sg_ro); }
+void sg_ro_unseal(void) { (void)sg_os_commit(&sg_ro, sizeof sg_ro); }
+
+/* ---- heap pool ------------------------------------------------------------------------------ */
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static sg_heap_t *pool_free;
+
+static sg_heap_t *pool_get(void) {
+    pthread_mutex_lock(&pool_mutex);
+    if (!pool_free) {
+        size_t chunk = 256 * 1024, n = chunk / sizeof(sg_heap_t);
+        sg_heap_t *h = sg_os_map(chunk);
+        if (h) {
+            sg_os_name(h, chunk, "slabguard-heaps");
+            for (size_t i = 0; i < n; i++) { h[i].pool_next = pool_free; pool_free = &h[i]; }
+        }
+    }
+    sg_heap_t *heap = pool_free;
+    if (heap) pool_free = heap->pool_next;
+    pthread_mutex_unlock(&pool_mutex);
+    return heap;
+}
+
+static void pool_put(sg_heap_t *heap) {
+    pthread_mutex_lock(&pool_mutex);
+    heap->pool_next = pool_free;
+    pool_free = heap;
+    pthread_mutex_unlock(&pool_mutex);
+}
+
+/* ---- thread exit ---------------------------------------------------------------------------- */
+static void thread_done(void *arg) {
+    sg_heap_t *heap = arg;
+    if (!heap || heap->is_empty) return;
+    sg_heap_abandon(heap);
+    sg_tls_heap = &sg_heap_empty;
+    atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
+    if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
+    else pool_put(heap);
+}
+
+/* ---- fork ----------------------------------------------------------------------------------- */
+/* Every global lock is taken before fork and released on both sides, so the child never finds
+ * a lock held by a thread that does not exist there. */
+static void fork_prepare(void) {
+    pthread_mutex_lock(&pool_mutex);
+    sg_heap_lock_all();
+    sg_arena_lock();
+    sg_large_lock();
+}
+static void fork_parent(void) {
+    sg_large_unlock();
+    sg_arena_unlock();
+    sg_heap_unlock_all();
+    pthread_mutex_unlock(&pool_mutex);
+}
+static void fork_child(void) {
+    sg_large_unlock();
+    sg_arena_unlock();
+    sg_heap_unlock_all();
+    pthread_mutex_unlock(&pool_mutex);
+    if (SG_SECURE) {
+        /* new secrets for the pages the child creates from now on */
+        sg_ro_unseal();
+        sg_random_rekey();
+        sg_ro_seal();
+    }
+}
+
+/* ---- options -------------------------------------------------------------------------------- */
+/* Read SLABGUARD_* without allocating. Options only ever tighten, and setuid programs
+ * (AT_SECURE) get none at all. */
+static void read_options(void) {
+    if (getauxval(AT_SECURE)) return;
+    const char *v = getenv("SLABGUARD_VERBOSE");
+    sg_ro.verbose = v && *v && *v != '0';
+    v = getenv("SLABGUARD_STATS");
+    sg_ro.stats_at_exit = v && *v && *v != '0';
+}
+
+/* ---- process start-up ----------------------------------------------------------------------- */
+bool sg_init_process(void) {
+    int st = atomic_load_explicit(&init_state, memory_order_acquire);
+    if (sg_likely(st == INIT_DONE)) return true;
+    if (st == INIT_FAILED || in_start_up) return false;
+    int expected = INIT_NONE;
+    if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+        while ((st = atomic_load_explicit(&init_state, memory_order_acquire)) == INIT_RUNNING) sched_yield();
+        return st == INIT_DONE;
+    }
+    in_start_up = 1;
+    /* atfork first: no slabguard lock can be taken before the handlers exist */
+    bool ok = pthread_atfork(fork_prepare, fork_parent, fork_child) == 0;
+    ok = ok && sg_random_init();
+    if (ok) sg_size_class_check();
+    read_options();
+    if (SG_GUARD_PAGES) sg_ro.guard_every = 4;
+    ok = ok && sg_arena_init();
+    ok = ok && pthread_key_create(&thread_key, thread_done) == 0;
+    if (ok) sg_ro_seal();
+    else sg_report_warning("start-up failed; every allocation is mapped directly");
+    in_start_up = 0;
+    atomic_store_explicit(&init_state, ok ? INIT_DONE : INIT_FAILED, memory_order_release);
+    return ok;
+}
+
+/* Give the calling thread its heap. NULL while the process is starting up on this thread (the
+ * caller then serves the request from the large path). */
+sg_heap_t *sg_init_thread(void) {
+    if (sg_tls_heap != &sg_heap_empty) return sg_tls_heap;
+    if (!sg_init_process()) return NULL;
+    sg_heap_t *heap = NULL;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&main_heap_taken, &expected, 1)) heap = &main_heap;
+    else heap = pool_get();
+    if (!heap) return NULL;
+    sg_heap_init(heap);
+    heap->is_main = heap == &main_heap;
+    sg_tls_heap = heap;
+    pthread_setspecific(thread_key, heap);
+    atomic_fetch_add_explicit(&sg_stat_threads, 1, memory_order_relaxed);
+    return heap;
+}
+
+/* ---- the build -------------------------------------------------------------------------------- */
+const char *sg_version(void) { return SG_VERSION; }
+int sg_is_secure(void) { return SG_SECURE; }
+const char *sg_mitigations(void) {
+    static char out[256];
+    if (!out[0]) {
+        size_t at = 0;
+        const struct { int on; const char *name; } list[] = {
+            { 1, "range-check" },
+            { SG_ENCODE_FREELIST, "encode-freelist" },
+            { SG_EXACT_FREE_CHECKS, "exact-free-checks" },
+            { SG_RANDOM_SLOTS, "random-slots" },
+            { SG_CANARY, "canary" },
+            { SG_ZERO_ON_FREE, "zero-on-free" },
+            { SG_WRITE_AFTER_FREE, "write-after-free-check" },
+            { SG_QUARANTINE, "quarantine" },
+            { SG_GUARD_PAGES, "guard-pages" },
+            { SG_LARGE_QUARANTINE, "large-quarantine" },
+        };
+        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+            if (!list[i].on) continue;
+            size_t n = strlen(list[i].name);
+            if (at + n + 2 > sizeof out) break;
+            if (at) out[at++] = ' ';
+            memcpy(out + at, list[i].name, n);
+            at += n;
+        }
+        out[at] = 0;
+    }
+    return out;
+}

@@ -1,0 +1,231 @@
+/* internal.h: shared types (page, heap, arena state) and tiny inline helpers; cross-file
+ * prototypes grouped under the file that defines them. */
+#ifndef SG_INTERNAL_H
+#define SG_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "encode.h"
+#include "slabguard.h"
+
+#define sg_likely(x)   __builtin_expect(!!(x), 1)
+#define sg_unlikely(x) __builtin_expect(!!(x), 0)
+#define SG_NOINLINE    __attribute__((noinline))
+#define SG_COLD        __attribute__((cold, noinline))
+#define SG_INLINE      static inline __attribute__((always_inline))
+#define SG_HIDDEN      __attribute__((visibility("hidden")))
+
+/* Debug asserts: compiled out unless SG_DEBUG, but always type-checked. Security checks are
+ * never asserts: they are `if (...) sg_report_*()` and stay in every build. */
+#ifdef SG_DEBUG
+#define SG_ASSERT(c) ((c) ? (void)0 : sg_report_fatal("assertion failed: " #c, NULL, __LINE__))
+#else
+#define SG_ASSERT(c) ((void)sizeof((c) ? 1 : 0))
+#endif
+
+/* ---- blocks and pages ------------------------------------------------------------------- */
+typedef struct sg_block_s { sg_link_t next; } sg_block_t;
+typedef struct sg_heap_s sg_heap_t;
+
+enum sg_page_kind { SG_PAGE_UNUSED = 0, SG_PAGE_SMALL = 1, SG_PAGE_TAIL = 2 };
+
+/* Per-slot state, out of line (exact free checks). UNCARVED slots were never handed out since
+ * the page was made; FREE slots sit in one of the page's free lists. */
+enum sg_slot_state { SG_SLOT_UNCARVED = 0, SG_SLOT_FREE = 1, SG_SLOT_ALLOCATED = 2, SG_SLOT_QUARANTINED = 3 };
+
+/* Low two bits of page->thread_free: how a free from another thread is delivered. */
+enum sg_delayed {
+    SG_TF_NORMAL = 0,         /* push onto page->thread_free */
+    SG_TF_USE_DELAYED = 1,    /* page is in its heap's full queue: push onto heap->thread_delayed */
+    SG_TF_DELAYED_FREEING = 2,/* a freeing thread is pushing to the heap right now: wait */
+    SG_TF_NEVER_DELAYED = 3,  /* abandoned page: no heap to tell */
+};
+
+/* A page descriptor: out of line, in the metadata region, one per arena unit (tail units of a
+ * multi-unit span only point back at the head). Never adjacent to user data. */
+typedef struct sg_page_s {
+    /* hot: owner thread only */
+    sg_block_t *free;            /* the list allocations pop from */
+    sg_block_t *local_free;      /* the owner's frees */
+    uint32_t used;               /* slots handed out and not yet collected back */
+    uint32_t block_size;
+    uintptr_t start;             /* address of slot 0 */
+    uint32_t div_magic;          /* slot index = (offset * div_magic) >> 32 */
+    uint32_t capacity;           /* slots in the page */
+    sg_keys_t keys;              /* free-link and canary secrets of this page */
+    uint8_t kind;                /* enum sg_page_kind */
+    uint8_t cls;
+    uint8_t in_full;             /* in the heap's full queue */
+    uint8_t retired;             /* debugging aid: page given back */
+    uint16_t units;              /* span length in arena units */
+    uint16_t head_offset;        /* tail units: distance back to the head unit */
+    uint32_t carved;             /* slots put into free lists since the page was made */
+    uint32_t quarantined;        /* slots of this page in some quarantine */
+    /* shared */
+    _Atomic(uintptr_t) thread_free;      /* other threads' frees | enum sg_delayed */
+    _Atomic(sg_heap_t *) heap;           /* owner, NULL when abandoned */
+    struct sg_page_s *next, *prev;       /* heap queue, abandoned list or arena free list */
+    uint64_t freed_at_ms;                /* arena: when given back (purge delay) */
+    uint8_t dirty;                       /* arena: memory not yet purged */
+    uint8_t guarded;                     /* arena: a guard follows the span */
+#if SG_SLOT_STATES
+    _Atomic(uint8_t) state[SG_MAX_SLOTS]; /* enum sg_slot_state per slot */
+#endif
+} sg_page_t;
+
+typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;
+
+/* ---- heaps ------------------------------------------------------------------------------- */
+/* A thread's heap. First-class heaps (sg_heap_new) will be objects of this same type. */
+struct sg_heap_s {
+    sg_page_t *current[SG_CLASS_COUNT];  /* fast path: page to pop from (sg_page_empty if none) */
+    uint64_t rng;                        /* per-thread generator state (hot-path choices) */
+    uint64_t alloc_count, free_count;    /* statistics, owner only */
+    sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
+    sg_queue_t full;                     /* pages with no free slot */
+    _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
+    sg_heap_t *pool_next;                /* heap pool */
+    uint32_t quarantine_used;
+    uint8_t is_empty;                    /* the static not-yet-initialised heap */
+    uint8_t is_main;
+#if SG_QUARANTINE
+    void *quarantine[SG_QUARANTINE_SLOTS];
+#endif
+};
+
+/* ---- read-mostly process state: one page, sealed read-only after start-up --------------- */
+typedef union sg_ro_u {
+    struct {
+        uintptr_t arena_base;    /* [arena_base, arena_base + SG_ARENA_SIZE) holds every page */
+        sg_page_t *meta;         /* descriptor of unit i is meta[i] */
+        unsigned char secret[32];/* from libsodium randombytes_buf; keys every derived secret */
+        uint64_t fork_generation;
+        size_t guard_every;      /* arena: a guard after about every n-th span (0: none) */
+        size_t quarantine_mask;  /* run-time quarantine size - 1 (options only tighten) */
+        int verbose, stats_at_exit;
+    };
+    char page[4096];
+} sg_ro_t;
+
+extern sg_ro_t sg_ro;
+extern _Thread_local sg_heap_t *sg_tls_heap;
+extern sg_page_t sg_page_empty;
+
+/* ---- size classes (size_class.c) -------------------------------------------------------- */
+extern const uint32_t sg_class_size[SG_CLASS_COUNT];
+extern const uint8_t sg_class_units[SG_CLASS_COUNT];
+void sg_size_class_check(void);
+
+/* Class for a block of `need` bytes, 1 <= need <= SG_MAX_CLASS. 16-byte steps up to 128, then
+ * eight classes per doubling (at most 12.5% internal waste). */
+SG_INLINE unsigned sg_size_class(size_t need) {
+    size_t s = need - 1 + (need == 0);
+    if (s < 128) return (unsigned)(s >> 4);
+    unsigned p = 63u - (unsigned)__builtin_clzl(s);
+    return 8u + (p - 7u) * 8u + (unsigned)((s >> (p - 3u)) & 7u);
+}
+
+/* ---- arena (arena.c) -------------------------------------------------------------------- */
+bool sg_arena_init(void);
+sg_page_t *sg_arena_alloc_span(unsigned units);
+void sg_arena_free_span(sg_page_t *head);
+void sg_arena_purge(bool all);
+size_t sg_arena_committed(void);
+void sg_arena_lock(void);
+void sg_arena_unlock(void);
+void sg_arena_child_reset(void);
+
+SG_INLINE bool sg_in_arena(uintptr_t a) { return a - sg_ro.arena_base < SG_ARENA_SIZE; }
+SG_INLINE sg_page_t *sg_page_of(uintptr_t a) {
+    sg_page_t *pg = &sg_ro.meta[(a - sg_ro.arena_base) >> SG_UNIT_SHIFT];
+    if (sg_unlikely(pg->kind == SG_PAGE_TAIL)) pg -= pg->head_offset;
+    return pg;
+}
+
+/* ---- page (page.c) ---------------------------------------------------------------------- */
+void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
+bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
+void sg_page_collect(sg_page_t *page);
+void sg_page_release(sg_page_t *page);
+sg_block_t *sg_page_collect_thread_free(sg_page_t *page, uint32_t *count);
+bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never);
+
+SG_INLINE uint32_t sg_page_slot_index(const sg_page_t *page, uintptr_t off) {
+    return (uint32_t)(((uint64_t)off * page->div_magic) >> 32);
+}
+/* Does p designate the start of a slot of this page? (checks range and boundary) */
+SG_INLINE bool sg_page_is_slot(const sg_page_t *page, uintptr_t a) {
+    uintptr_t off = a - page->start;
+    uint32_t idx = sg_page_slot_index(page, off);
+    return idx < page->capacity && (uintptr_t)idx * page->block_size == off;
+}
+
+/* ---- heap (heap.c) ---------------------------------------------------------------------- */
+extern sg_heap_t sg_heap_empty;
+void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls);
+void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page);
+void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page);
+void sg_heap_init(sg_heap_t *heap);
+void sg_heap_abandon(sg_heap_t *heap);
+void sg_heap_collect_delayed(sg_heap_t *heap);
+void sg_heap_lock_all(void);
+void sg_heap_unlock_all(void);
+size_t sg_heap_abandoned_pages(void);
+
+/* ---- alloc (alloc.c) and free (free.c) -------------------------------------------------- */
+void *sg_alloc(size_t size);
+void *sg_alloc_aligned(size_t alignment, size_t size);
+void *sg_alloc_zeroed(size_t count, size_t size);
+void *sg_realloc_impl(void *p, size_t size);
+void sg_free_impl(void *p);
+void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
+size_t sg_usable_size_impl(const void *p);
+
+/* ---- slot hardening (slot.h, inline) ---------------------------------------------------- */
+/* see slot.h */
+
+/* ---- large blocks (large.c) ------------------------------------------------------------- */
+void *sg_large_alloc(size_t size, size_t alignment, bool zero);
+void sg_large_free(void *p);
+size_t sg_large_usable_size(const void *p);
+void *sg_large_realloc(void *p, size_t size);
+void sg_large_lock(void);
+void sg_large_unlock(void);
+void sg_large_child_reset(void);
+void sg_large_stats(size_t *count, size_t *bytes);
+
+/* ---- random (random.c) ------------------------------------------------------------------ */
+bool sg_random_init(void);
+void sg_random_rekey(void);
+void sg_random_page_keys(sg_keys_t *out, uintptr_t page_addr);
+SG_INLINE uint64_t sg_random_next(uint64_t *state) {
+    /* wyrand: one multiply, good enough for slot choices; seeded from libsodium per thread */
+    *state += 0xa0761d6478bd642fULL;
+    __uint128_t m = (__uint128_t)*state * (*state ^ 0xe7037ed1a0b428dbULL);
+    return (uint64_t)(m >> 64) ^ (uint64_t)m;
+}
+uint64_t sg_random_seed_thread(const void *salt);
+
+/* ---- report (report.c): one named reporter per failure class, all noreturn -------------- */
+_Noreturn SG_COLD void sg_report_fatal(const char *what, const void *p, size_t size);
+_Noreturn SG_COLD void sg_report_double_free(const void *p, size_t size);
+_Noreturn SG_COLD void sg_report_invalid_free(const void *p, size_t size);
+_Noreturn SG_COLD void sg_report_corrupt_list(const void *p, size_t size);
+_Noreturn SG_COLD void sg_report_overflow(const void *p, size_t size);
+_Noreturn SG_COLD void sg_report_write_after_free(const void *p, size_t size);
+void sg_report_warning(const char *msg);
+
+/* ---- init (init.c) ---------------------------------------------------------------------- */
+sg_heap_t *sg_init_thread(void);
+bool sg_init_process(void);
+void sg_ro_unseal(void);
+void sg_ro_seal(void);
+
+/* ---- stats (stats.c) -------------------------------------------------------------------- */
+extern _Atomic(size_t) sg_stat_pages, sg_stat_threads;
+
+#endif /* SG_INTERNAL_H */

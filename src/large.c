@@ -1,0 +1,228 @@
+/* large.c: blocks above the largest size class, mapped directly. Each is registered (address ->
+ * size) out of line, so free, realloc and malloc_usable_size of a pointer we never returned, or
+ * returned and took back, is detected without reading the pointer. Secure builds put a guard
+ * page on each side, place the block against its trailing guard, and keep freed blocks
+ * inaccessible for a while before their address space is unmapped. */
+#include "internal.h"
+#include "os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+typedef struct entry_s {
+    uintptr_t addr;      /* user pointer; 0 = empty slot */
+    size_t size;         /* requested size */
+    uintptr_t map;       /* start of the mapping */
+    size_t map_size;
+} entry_t;
+
+static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
+static entry_t *table;            /* open addressing, linear probing, power-of-two capacity */
+static size_t table_cap, table_used, live_bytes;
+
+/* Freed blocks kept PROT_NONE (secure): a late access faults, a second free is named. */
+#define FREED_RING 64
+static entry_t freed_ring[FREED_RING];
+static size_t freed_pos;
+
+static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
+
+static size_t hash_of(uintptr_t a) { return (size_t)((a >> 4) * 0x9e3779b97f4a7c15ULL >> 20); }
+
+static bool table_grow(void) {
+    size_t cap = table_cap ? table_cap * 2 : 1024;
+    entry_t *t = sg_os_map(cap * sizeof(entry_t));
+    if (!t) return false;
+    for (size_t i = 0; i < table_cap; i++) {
+        if (!table[i].addr) continue;
+        size_t j = hash_of(table[i].addr) & (cap - 1);
+        while (t[j].addr) j = (j + 1) & (cap - 1);
+        t[j] = table[i];
+    }
+    if (table) sg_os_unmap(table, table_cap * sizeof(entry_t));
+    table = t;
+    table_cap = cap;
+    return true;
+}
+
+static entry_t *table_find(uintptr_t a) {
+    if (!table_cap) return NULL;
+    for (size_t j = hash_of(a) & (table_cap - 1);; j = (j + 1) & (table_cap - 1)) {
+        if (table[j].addr == a) return &table[j];
+        if (!table[j].addr) return NULL;
+    }
+}
+
+static bool table_insert(const entry_t *e) {
+    if ((table_used + 1) * 2 > table_cap && !table_grow()) return false;
+    size_t j = hash_of(e->addr) & (table_cap - 1);
+    while (table[j].addr) j = (j + 1) & (table_cap - 1);
+    table[j] = *e;
+    table_used++;
+    live_bytes += e->map_size;
+    return true;
+}
+
+/* Backward-shift deletion keeps probe sequences intact without tombstones. */
+static void table_remove(entry_t *e) {
+    size_t mask = table_cap - 1, i = (size_t)(e - table);
+    live_bytes -= e->map_size;
+    table_used--;
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (!table[j].addr) break;
+        size_t home = hash_of(table[j].addr) & mask;
+        /* can table[j] move to the hole at i? only if its home is not in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            table[i] = table[j];
+            i = j;
+        }
+    }
+    table[i].addr = 0;
+}
+
+static bool in_freed_ring(uintptr_t a, size_t *size) {
+    for (size_t i = 0; i < FREED_RING; i++) {
+        if (freed_ring[i].addr == a) {
+            *size = freed_ring[i].size;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- allocation --------------------------------------------------------------------------- */
+void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
+    (void)zero; /* fresh mappings read zero */
+    if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    size_t body = page_round(size ? size : 1);
+    size_t extra = alignment > SG_OS_PAGE ? alignment : 0;
+    size_t map_size = body + 2 * guard + extra;
+    char *map;
+    uintptr_t user;
+    if (SG_GUARD_PAGES) {
+        map = sg_os_reserve(map_size, SG_OS_PAGE);
+        if (!map) goto nomem;
+        uintptr_t body_at = (uintptr_t)map + guard;
+        if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
+        if (!sg_os_commit((void *)body_at, body)) {
+            sg_os_unmap(map, map_size);
+            goto nomem;
+        }
+        /* against the trailing guard: an overflow past the (16-rounded) size faults */
+        user = body_at + body - ((size + 15) & ~(size_t)15);
+        if (extra) user &= ~(uintptr_t)(alignment - 1);
+        if (user < body_at) user = body_at;
+    } else {
+        map = sg_os_map(map_size);
+        if (!map) goto nomem;
+        user = (uintptr_t)map;
+        if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    }
+    entry_t e = { user, size, (uintptr_t)map, map_size };
+    pthread_mutex_lock(&large_mutex);
+    bool ok = table_insert(&e);
+    pthread_mutex_unlock(&large_mutex);
+    if (!ok) {
+        sg_os_unmap(map, map_size);
+        goto nomem;
+    }
+    return (void *)user;
+nomem:
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* ---- free ---------------------------------------------------------------------------------- */
+static SG_COLD _Noreturn void bad_pointer(const char *what_unknown, const void *p) {
+    size_t size = 0;
+    bool freed = in_freed_ring((uintptr_t)p, &size);
+    pthread_mutex_unlock(&large_mutex); /* never abort holding a lock */
+    if (freed) sg_report_double_free(p, size);
+    sg_report_fatal(what_unknown, p, 0);
+}
+
+void sg_large_free(void *p) {
+    pthread_mutex_lock(&large_mutex);
+    entry_t *e = table_find((uintptr_t)p);
+    if (!e) bad_pointer("invalid free", p);
+    entry_t old = *e;
+    table_remove(e);
+    entry_t evicted = { 0, 0, 0, 0 };
+    if (SG_LARGE_QUARANTINE) {
+        evicted = freed_ring[freed_pos];
+        freed_ring[freed_pos] = old;
+        freed_pos = (freed_pos + 1) % FREED_RING;
+    }
+    pthread_mutex_unlock(&large_mutex);
+    if (SG_LARGE_QUARANTINE) {
+        /* give the memory back and make the whole span inaccessible in one step */
+        sg_os_purge((void *)old.map, old.map_size);
+        (void)sg_os_protect_none((void *)old.map, old.map_size);
+        if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
+    } else {
+        sg_os_unmap((void *)old.map, old.map_size);
+    }
+}
+
+size_t sg_large_usable_size(const void *p) {
+    pthread_mutex_lock(&large_mutex);
+    entry_t *e = table_find((uintptr_t)p);
+    if (!e) {
+        size_t size = 0;
+        bool freed = in_freed_ring((uintptr_t)p, &size);
+        pthread_mutex_unlock(&large_mutex);
+        sg_report_fatal(freed ? "malloc_usable_size of freed pointer" : "malloc_usable_size of invalid pointer", p, size);
+    }
+    size_t n = e->size;
+    pthread_mutex_unlock(&large_mutex);
+    return n;
+}
+
+void *sg_large_realloc(void *p, size_t size) {
+    pthread_mutex_lock(&large_mutex);
+    entry_t *e = table_find((uintptr_t)p);
+    if (!e) bad_pointer("invalid realloc", p);
+    size_t old = e->size;
+    size_t room = e->map + e->map_size - (SG_GUARD_PAGES ? SG_OS_PAGE : 0) - e->addr;
+    /* in place while it fits and keeps at least half of the mapping in use */
+    if (size <= room && size * 2 >= room && !SG_GUARD_PAGES) {
+        e->size = size;
+        pthread_mutex_unlock(&large_mutex);
+        return p;
+    }
+    /* fast builds move or grow the mapping with mremap: no copy, no fault on old pages */
+    if (!SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
+        size_t new_map = page_round(size);
+        void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
+        if (q) {
+            entry_t ne = { (uintptr_t)q, size, (uintptr_t)q, new_map };
+            table_remove(e);
+            bool ok = table_insert(&ne);
+            pthread_mutex_unlock(&large_mutex);
+            if (!ok) sg_report_fatal("large registry full", q, size);
+            return q;
+        }
+    }
+    pthread_mutex_unlock(&large_mutex);
+    void *q = sg_alloc(size);
+    if (!q) return NULL;
+    memcpy(q, p, old < size ? old : size);
+    sg_large_free(p);
+    return q;
+}
+
+void sg_large_stats(size_t *count, size_t *bytes) {
+    pthread_mutex_lock(&large_mutex);
+    *count = table_used;
+    *bytes = live_bytes;
+    pthread_mutex_unlock(&large_mutex);
+}
+
+void sg_large_lock(void) { pthread_mutex_lock(&large_mutex); }
+void sg_large_unlock(void) { pthread_mutex_unlock(&large_mutex); }
+void sg_large_child_reset(void) { pthread_mutex_init(&large_mutex, NULL); }

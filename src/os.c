@@ -1,0 +1,89 @@
+/* os.c: the only caller of mmap, mprotect, madvise and mremap. */
+#include "os.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+static _Noreturn void os_fail(const char *what, void *p, size_t size) {
+    sg_report_fatal(what, p, size);
+}
+
+void *sg_os_reserve(size_t size, size_t align) {
+    size_t span = size + align;
+    char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = a - (uintptr_t)p, tail = span - head - size;
+    if (head) munmap(p, head);
+    if (tail) munmap((char *)a + size, tail);
+    return (void *)a;
+}
+
+void *sg_os_map(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        if (errno == ENOMEM) return NULL;
+        os_fail("mmap failure", NULL, size);
+    }
+    return p;
+}
+
+void sg_os_unmap(void *p, size_t size) {
+    if (munmap(p, size) != 0) os_fail("munmap failure", p, size);
+}
+
+static bool protect(void *p, size_t size, int prot) {
+    if (mprotect(p, size, prot) == 0) return true;
+    if (errno == ENOMEM) return false; /* out of memory, or vm.max_map_count reached */
+    os_fail("mprotect failure", p, size);
+}
+
+bool sg_os_commit(void *p, size_t size) { return protect(p, size, PROT_READ | PROT_WRITE); }
+bool sg_os_protect_none(void *p, size_t size) { return protect(p, size, PROT_NONE); }
+bool sg_os_protect_ro(void *p, size_t size) { return protect(p, size, PROT_READ); }
+
+void sg_os_purge(void *p, size_t size) {
+    /* MADV_DONTNEED, not MADV_FREE: the memory must read zero afterwards (calloc relies on it)
+     * and RSS must drop at once so that users see memory given back. */
+    if (madvise(p, size, MADV_DONTNEED) != 0 && errno != ENOMEM) os_fail("madvise failure", p, size);
+}
+
+void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+}
+
+void sg_os_name(void *p, size_t size, const char *name) {
+    (void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name);
+}
+
+uint64_t sg_os_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+size_t sg_os_max_map_count(void) {
+    static size_t cached;
+    if (cached) return cached;
+    size_t v = 0;
+    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[32];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) v = v * 10 + (size_t)(buf[i] - '0');
+    }
+    cached = v ? v : 65530;
+    return cached;
+}

@@ -1,0 +1,34 @@
+/* os.h: the kernel seam. Every mmap-family call of slabguard goes through these primitives.
+ * Contract: a primitive returns success or NULL/false for ENOMEM; any other failure is fatal
+ * inside the primitive (reported, abort), so callers never handle EINVAL-style surprises. */
+#ifndef SG_OS_H
+#define SG_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reserve size bytes of address space (PROT_NONE, nothing committed). align is a power of two
+ * >= the OS page; the result is aligned to it. NULL when the kernel refuses. */
+void *sg_os_reserve(size_t size, size_t align);
+/* Map size bytes read-write, zero-filled. NULL on ENOMEM. */
+void *sg_os_map(size_t size);
+/* Unmap a range obtained from the functions above (or part of one). */
+void sg_os_unmap(void *p, size_t size);
+/* Make [p, p+size) read-write (commit) or inaccessible (guard). false on ENOMEM or when the
+ * mapping budget (vm.max_map_count) is exhausted. */
+bool sg_os_commit(void *p, size_t size);
+bool sg_os_protect_none(void *p, size_t size);
+bool sg_os_protect_ro(void *p, size_t size);
+/* Give the physical memory of [p, p+size) back; the range stays mapped and reads zero after. */
+void sg_os_purge(void *p, size_t size);
+/* Grow or move a read-write mapping (no guards). NULL on failure, old mapping intact then. */
+void *sg_os_remap(void *p, size_t old_size, size_t new_size);
+/* Name a mapping in /proc/self/maps (best effort). */
+void sg_os_name(void *p, size_t size, const char *name);
+/* A monotonic clock in milliseconds, for purge delays. */
+uint64_t sg_os_now_ms(void);
+/* vm.max_map_count, read once without allocating (65530 when it cannot be read). */
+size_t sg_os_max_map_count(void);
+
+#endif

@@ -1,0 +1,92 @@
+/* override.c: the exported malloc family. The sg_ names are the API; the libc names (and the
+ * glibc-internal __libc_ ones some programs reach) are aliases of them, so a preloaded or linked
+ * slabguard serves every allocation of the process. Argument checks with glibc's answers live
+ * here; the work is in alloc.c and free.c. */
+#include "internal.h"
+
+#include <errno.h>
+
+#define SG_EXPORT __attribute__((visibility("default")))
+#define SG_ALIAS(name) __attribute__((alias(#name), visibility("default")))
+#define SG_ALIAS_M(name) __attribute__((alias(#name), visibility("default"), malloc))
+
+static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+SG_EXPORT void *sg_malloc(size_t size) { return sg_alloc(size); }
+SG_EXPORT void sg_free(void *p) { sg_free_impl(p); }
+SG_EXPORT void *sg_calloc(size_t count, size_t size) { return sg_alloc_zeroed(count, size); }
+SG_EXPORT void *sg_realloc(void *p, size_t size) { return sg_realloc_impl(p, size); }
+SG_EXPORT size_t sg_malloc_usable_size(const void *p) { return sg_usable_size_impl(p); }
+
+SG_EXPORT void *sg_reallocarray(void *p, size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return sg_realloc_impl(p, total);
+}
+
+SG_EXPORT int sg_posix_memalign(void **out, size_t alignment, size_t size) {
+    if (!is_pow2(alignment) || alignment % sizeof(void *) != 0) return EINVAL;
+    int saved = errno;
+    void *p = sg_alloc_aligned(alignment, size);
+    if (!p) return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+SG_EXPORT void *sg_aligned_alloc(size_t alignment, size_t size) {
+    if (!is_pow2(alignment)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return sg_alloc_aligned(alignment, size);
+}
+
+/* glibc's memalign rounds an alignment that is not a power of two up to the next one. */
+SG_EXPORT void *sg_memalign(size_t alignment, size_t size) {
+    if (alignment > ((size_t)1 << 62)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!is_pow2(alignment)) {
+        size_t a = 1;
+        while (a < alignment) a <<= 1;
+        alignment = a;
+    }
+    return sg_alloc_aligned(alignment, size);
+}
+
+SG_EXPORT void *sg_valloc(size_t size) { return sg_alloc_aligned(SG_OS_PAGE, size); }
+
+SG_EXPORT void *sg_pvalloc(size_t size) {
+    size_t rounded;
+    if (__builtin_add_overflow(size, (size_t)SG_OS_PAGE - 1, &rounded)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rounded &= ~(size_t)(SG_OS_PAGE - 1);
+    return sg_alloc_aligned(SG_OS_PAGE, rounded ? rounded : SG_OS_PAGE);
+}
+
+/* ---- the libc names --------------------------------------------------------------------- */
+void *malloc(size_t size) SG_ALIAS_M(sg_malloc);
+void free(void *p) SG_ALIAS(sg_free);
+void cfree(void *p) SG_ALIAS(sg_free);
+void *calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
+void *realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
+void *reallocarray(void *p, size_t count, size_t size) SG_ALIAS(sg_reallocarray);
+int posix_memalign(void **out, size_t alignment, size_t size) SG_ALIAS(sg_posix_memalign);
+void *aligned_alloc(size_t alignment, size_t size) SG_ALIAS(sg_aligned_alloc);
+void *memalign(size_t alignment, size_t size) SG_ALIAS_M(sg_memalign);
+void *valloc(size_t size) SG_ALIAS_M(sg_valloc);
+void *pvalloc(size_t size) SG_ALIAS_M(sg_pvalloc);
+size_t malloc_usable_size(void *p) SG_ALIAS(sg_malloc_usable_size);
+
+void *__libc_malloc(size_t size) SG_ALIAS_M(sg_malloc);
+void __libc_free(void *p) SG_ALIAS(sg_free);
+void *__libc_calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
+void *__libc_realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
+void *__libc_memalign(size_t alignment, size_t size) SG_ALIAS_M(sg_memalign);

@@ -1,0 +1,186 @@
+/* page.c: one page of slots of one size: making it, carving slots into its free list (in a
+ * random order in secure builds), collecting the frees of its owner and of other threads, and
+ * giving it back to the arena. */
+#include "internal.h"
+#include "slot.h"
+
+#include <string.h>
+
+/* The page every empty heap queue points at: its free list is always empty, so the fast path
+ * needs no NULL check. */
+sg_page_t sg_page_empty;
+
+void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
+    size_t bs = sg_class_size[cls];
+    page->free = page->local_free = NULL;
+    page->used = 0;
+    page->block_size = (uint32_t)bs;
+    page->cls = (uint8_t)cls;
+    page->start = sg_ro.arena_base + ((uintptr_t)(page - sg_ro.meta) << SG_UNIT_SHIFT);
+    page->capacity = (uint32_t)(((size_t)page->units << SG_UNIT_SHIFT) / bs);
+    page->div_magic = (uint32_t)(((uint64_t)1 << 32) / bs + 1);
+    page->carved = 0;
+    page->quarantined = 0;
+    page->in_full = 0;
+    page->retired = 0;
+    page->next = page->prev = NULL;
+    atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
+    atomic_store_explicit(&page->heap, heap, memory_order_release);
+    sg_random_page_keys(&page->keys, page->start);
+    atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
+}
+
+/* ---- carving -------------------------------------------------------------------------------- */
+static void push_free(sg_page_t *page, sg_block_t *b) {
+    b->next = sg_encode(&page->keys, b, page->free);
+    page->free = b;
+}
+
+/* Sequential carving: up to 4 KiB of slots (at least one) at a time, so a page's memory is only
+ * touched as it is used. */
+static void carve_sequential(sg_page_t *page) {
+    uint32_t n = page->capacity - page->carved, batch = 4096u / page->block_size;
+    if (batch == 0) batch = 1;
+    if (n > batch) n = batch;
+    uintptr_t first = page->start + (uintptr_t)page->carved * page->block_size;
+    for (uint32_t i = n; i-- > 0;) {
+        sg_block_t *b = (sg_block_t *)(first + (uintptr_t)i * page->block_size);
+        if (SG_SLOT_STATES) sg_slot_set_state(page, page->carved + i, SG_SLOT_FREE);
+        push_free(page, b);
+    }
+    page->carved += n;
+}
+
+/* Random carving: each slot comes from anywhere in the page (a random index, then the next
+ * uncarved slot after it), so the order of a page's blocks is not predictable. */
+static void carve_random(sg_page_t *page, sg_heap_t *heap) {
+    uint32_t n = page->capacity - page->carved;
+    if (n > 32) n = 32;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t idx = (uint32_t)(((sg_random_next(&heap->rng) >> 32) * page->capacity) >> 32);
+        while (sg_slot_state(page, idx) != SG_SLOT_UNCARVED) idx = idx + 1 == page->capacity ? 0 : idx + 1;
+        sg_slot_set_state(page, idx, SG_SLOT_FREE);
+        push_free(page, (sg_block_t *)(page->start + (uintptr_t)idx * page->block_size));
+    }
+    page->carved += n;
+}
+
+/* Put more never-used slots into page->free; false when the page has none left. */
+bool sg_page_extend(sg_page_t *page, sg_heap_t *heap) {
+    if (page->carved >= page->capacity) return false;
+    if (SG_RANDOM_SLOTS && !heap->is_empty) carve_random(page, heap);
+    else carve_sequential(page);
+    return true;
+}
+
+/* ---- collecting frees -------------------------------------------------------------------------- */
+/* Take the whole list of other threads' frees, keeping the delivery mode bits. */
+sg_block_t *sg_page_collect_thread_free(sg_page_t *page, uint32_t *count) {
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    *count = 0;
+    if ((tf & ~(uintptr_t)3) == 0) return NULL;
+    while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & 3, memory_order_acquire,
+                                                  memory_order_relaxed)) {}
+    sg_block_t *head = (sg_block_t *)(tf & ~(uintptr_t)3);
+    return head;
+}
+
+/* Move the owner's frees and other threads' frees into the allocation list. */
+void sg_page_collect(sg_page_t *page) {
+    uint32_t ignored;
+    sg_block_t *remote = sg_page_collect_thread_free(page, &ignored);
+    if (remote) {
+        /* Walk the remote list to its end, checking every decoded link, then splice it in. */
+        uint32_t n = 1;
+        sg_block_t *b = remote;
+        for (;;) {
+            sg_block_t *next = sg_decode(&page->keys, b, b->next);
+            if (!next) break;
+            if (sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next) || n >= page->capacity))
+                sg_report_corrupt_list(b, page->block_size);
+            b = next;
+            n++;
+        }
+        b->next = sg_encode(&page->keys, b, page->free);
+        page->free = remote;
+        page->used -= n;
+    }
+    if (page->local_free) {
+        if (!page->free) {
+            page->free = page->local_free;
+        } else {
+            /* secure builds pick at random which list is served first */
+            sg_block_t *b = page->local_free;
+            while (true) {
+                sg_block_t *next = sg_decode(&page->keys, b, b->next);
+                if (!next) break;
+                b = next;
+            }
+            b->next = sg_encode(&page->keys, b, page->free);
+            page->free = page->local_free;
+        }
+        page->local_free = NULL;
+    }
+}
+
+/* ---- delivery mode of other threads' frees ---------------------------------------------------- */
+/* Set the mode bits of thread_free, waiting out a free that is delivering to the heap right now.
+ * A page marked NEVER_DELAYED (abandoned) keeps that mode unless override_never. */
+bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never) {
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    for (;;) {
+        unsigned cur = (unsigned)(tf & 3);
+        if (cur == SG_TF_DELAYED_FREEING) {
+            __builtin_ia32_pause();
+            tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+            continue;
+        }
+        if (cur == mode) return true;
+        if (cur == SG_TF_NEVER_DELAYED && !override_never) return false;
+        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, (tf & ~(uintptr_t)3) | mode,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+            return true;
+    }
+}
+
+/* ---- giving a page back ------------------------------------------------------------------------ */
+/* All slots are free and collected. Clear what stays behind in the slots (links, size words)
+ * so a later page of another class reads zero where it has not written, then hand the span to
+ * the arena. */
+void sg_page_release(sg_page_t *page) {
+    if (SG_SLOT_STATES) {
+        for (uint32_t i = 0; i < page->capacity; i++) {
+            if (SG_ZERO_ON_FREE && sg_slot_state(page, i) != SG_SLOT_UNCARVED) {
+                char *s = (char *)(page->start + (uintptr_t)i * page->block_size);
+                memset(s, 0, sizeof(sg_block_t));
+                if (SG_CANARY) memset(s + page->block_size - 4, 0, 4);
+            }
+        }
+#if SG_SLOT_STATES
+        memset((void *)page->state, 0, page->capacity);
+#endif
+    }
+    page->free = page->local_free = NULL;
+    page->retired = 1;
+    atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
+    sg_arena_free_span(page);
+}
+
+/* ---- write-after-free check ---------------------------------------------------------------------- */
+/* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
+ * (and before the size word) was written after the free. */
+void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
+    const unsigned char *s = (const unsigned char *)b;
+    size_t end = page->block_size - SG_SIZE_WORD;
+    if (end > SG_WAF_CHECK_MAX) end = SG_WAF_CHECK_MAX;
+    uint64_t acc = 0;
+    size_t i = sizeof(sg_block_t);
+    for (; i + 8 <= end; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < end; i++) acc |= s[i];
+    if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, page->block_size - SG_CANARY_OVERHEAD);
+}

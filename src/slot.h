@@ -1,0 +1,119 @@
+/* slot.h: the per-slot hardening done when a slot is handed out (arm) and when it comes back
+ * (disarm): slot state, canary, requested size, zero-on-free and the write-after-free check.
+ * Every helper is a no-op when its mitigation is compiled out. */
+#ifndef SG_SLOT_H
+#define SG_SLOT_H
+
+#include <string.h>
+#include "internal.h"
+
+/* ---- slot state (exact double-free / invalid-free detection) -------------------------- */
+SG_INLINE uint8_t sg_slot_state(sg_page_t *page, uint32_t idx) {
+#if SG_SLOT_STATES
+    return atomic_load_explicit(&page->state[idx], memory_order_relaxed);
+#else
+    (void)page; (void)idx;
+    return SG_SLOT_ALLOCATED;
+#endif
+}
+SG_INLINE void sg_slot_set_state(sg_page_t *page, uint32_t idx, uint8_t s) {
+#if SG_SLOT_STATES
+    atomic_store_explicit(&page->state[idx], s, memory_order_relaxed);
+#else
+    (void)page; (void)idx; (void)s;
+#endif
+}
+SG_INLINE uint32_t sg_slot_index_of(const sg_page_t *page, const void *p) {
+    return sg_page_slot_index(page, (uintptr_t)p - page->start);
+}
+
+/* ---- canary ------------------------------------------------------------------------- */
+/* Layout of a small slot of block_size bs holding a request of r bytes (r <= bs - 8):
+ *   [0, r) user data | [r, min(r+8, bs-4)) canary | ... | [bs-4, bs) r, encoded
+ * The canary sits right after the requested bytes, so a 1-byte overflow changes it; its first
+ * byte is zero so a string read running off the end stops there. */
+SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
+    uint64_t v = (page->keys.xor_key ^ (uintptr_t)slot) * 0x9e3779b97f4a7c15ULL;
+    return (v ^ (v >> 29)) & ~(uint64_t)0xff;
+}
+SG_INLINE uint32_t sg_size_key(const sg_page_t *page, const void *slot) {
+    return (uint32_t)((page->keys.add_key ^ (uintptr_t)slot) >> 16);
+}
+SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
+    if (!SG_CANARY) return;
+    char *s = slot;
+    size_t bs = page->block_size, room = bs - 4 - r;
+    uint64_t c = sg_canary_value(page, slot);
+    memcpy(s + r, &c, room < 8 ? room : 8);
+    uint32_t enc = (uint32_t)r ^ sg_size_key(page, slot);
+    memcpy(s + bs - 4, &enc, 4);
+}
+/* The requested size stored in the slot, or reports an overflow when the tail was trampled. */
+SG_INLINE size_t sg_canary_size(const sg_page_t *page, const void *slot) {
+    uint32_t enc;
+    memcpy(&enc, (const char *)slot + page->block_size - 4, 4);
+    size_t r = enc ^ sg_size_key(page, slot);
+    if (sg_unlikely(r + 8 > page->block_size)) sg_report_overflow(slot, page->block_size);
+    return r;
+}
+SG_INLINE size_t sg_canary_check(const sg_page_t *page, const void *slot) {
+    if (!SG_CANARY) return page->block_size;
+    size_t r = sg_canary_size(page, slot), room = page->block_size - 4 - r;
+    uint64_t c = sg_canary_value(page, slot), seen = 0;
+    memcpy(&seen, (const char *)slot + r, room < 8 ? room : 8);
+    if (room < 8) c &= ((uint64_t)1 << (room * 8)) - 1;
+    if (sg_unlikely(seen != c)) sg_report_overflow(slot, r);
+    return r;
+}
+
+/* ---- zero on free / write after free ------------------------------------------------- */
+/* The check covers the first 4 KiB of a slot: a use-after-free write lands near the start of
+ * an object far more often than deep inside a large one, and the check runs on every malloc. */
+#define SG_WAF_CHECK_MAX 4096u
+
+SG_NOINLINE void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b);
+
+/* The encoded size word at the slot's end survives the free, so a later double free can name
+ * the size; everything else is zeroed. */
+#define SG_SIZE_WORD (SG_CANARY ? 4u : 0u)
+SG_INLINE void sg_slot_zero(const sg_page_t *page, void *slot) {
+    if (SG_ZERO_ON_FREE) memset(slot, 0, page->block_size - SG_SIZE_WORD);
+}
+/* Size to name in a report about slot p: the stored request if it looks sane. */
+SG_INLINE size_t sg_slot_reported_size(const sg_page_t *page, const void *p) {
+    if (!SG_CANARY) return page->block_size;
+    uint32_t enc;
+    memcpy(&enc, (const char *)p + page->block_size - 4, 4);
+    size_t r = enc ^ sg_size_key(page, p);
+    return r + 8 <= page->block_size ? r : page->block_size - 8;
+}
+
+/* Hand out slot b of page (popped from a free list) for a request of r bytes. */
+SG_INLINE void sg_slot_arm(sg_page_t *page, sg_block_t *b, size_t r) {
+    if (SG_SLOT_STATES) {
+        uint32_t idx = sg_slot_index_of(page, b);
+        /* tamper evidence: a forged link to a slot that is not free never passes */
+        if (SG_EXACT_FREE_CHECKS && sg_unlikely(sg_slot_state(page, idx) != SG_SLOT_FREE))
+            sg_report_corrupt_list(b, page->block_size);
+        sg_slot_set_state(page, idx, SG_SLOT_ALLOCATED);
+    }
+    if (SG_ZERO_ON_FREE) b->next.bits = 0;   /* no key material left in the slot */
+    if (SG_WRITE_AFTER_FREE) sg_slot_waf_scan(page, b);
+    sg_canary_write(page, b, r);
+}
+
+/* Check slot p coming back through free (or realloc): state, canary. Returns the requested
+ * size (block size when canaries are off). Reports and aborts on any violation. */
+SG_INLINE size_t sg_slot_check_live(sg_page_t *page, void *p) {
+    if (SG_EXACT_FREE_CHECKS) {
+        uint32_t idx = sg_slot_index_of(page, p);
+        uint8_t st = sg_slot_state(page, idx);
+        if (sg_unlikely(st != SG_SLOT_ALLOCATED)) {
+            if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
+            sg_report_double_free(p, sg_slot_reported_size(page, p));
+        }
+    }
+    return sg_canary_check(page, p);
+}
+
+#endif
