@@ -54,6 +54,8 @@ void sg_heap_init(sg_heap_t *heap) {
     heap->alloc_count = heap->free_count = 0;
     heap->quarantine_used = 0;
     heap->is_empty = 0;
+    for (unsigned i = 0; i < SG_RETIRE_RING; i++) heap->retired[i] = NULL;
+    heap->retired_pos = 0;
     heap->rng = sg_random_seed_thread(heap);
 #if SG_QUARANTINE
     for (size_t i = 0; i < SG_QUARANTINE_SLOTS; i++) heap->quarantine[i] = NULL;
@@ -91,16 +93,30 @@ void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page) {
     update_current(heap, page->cls);
 }
 
-/* An empty page goes back to the arena, unless it is the only page of its class: keeping one
- * avoids making and releasing a page on every malloc/free pair at a page boundary. */
-void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page) {
+static void release_page(sg_heap_t *heap, sg_page_t *page) {
     sg_queue_t *q = &heap->queue[page->cls];
     if (page->in_full) sg_heap_page_unfull(heap, page);
-    if (q->first == page && page->next == NULL) return;
     queue_remove(q, page);
     update_current(heap, page->cls);
     sg_page_collect(page);
     sg_page_release(page);
+}
+
+/* A page became empty. It stays in its queue for now and enters the heap's ring of emptied
+ * pages; the page it pushes out of the ring is released if it is still empty. So at most
+ * SG_RETIRE_RING empty pages per heap wait for reuse, and a large free-all gives memory back. */
+void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page) {
+    if (page->in_full) sg_heap_page_unfull(heap, page);
+    for (unsigned i = 0; i < SG_RETIRE_RING; i++)
+        if (heap->retired[i] == page) return;
+    unsigned pos = heap->retired_pos++ % SG_RETIRE_RING;
+    sg_page_t *old = heap->retired[pos];
+    heap->retired[pos] = page;
+    if (!old) return;
+    sg_queue_t *q = &heap->queue[old->cls];
+    /* pages in the ring are this heap's (only abandon releases them otherwise, and it clears
+     * the ring); the only page of a class stays */
+    if (old->used == 0 && !(q->first == old && old->next == NULL)) release_page(heap, old);
 }
 
 /* ---- frees delivered by other threads ------------------------------------------------------------ */

@@ -12,6 +12,10 @@
 #include "encode.h"
 #include "slabguard.h"
 
+/* Everything declared from here on is internal to the library: hidden, so it is reached
+ * directly (no GOT load) on the fast paths. */
+#pragma GCC visibility push(hidden)
+
 #define sg_likely(x)   __builtin_expect(!!(x), 1)
 #define sg_unlikely(x) __builtin_expect(!!(x), 0)
 #define SG_NOINLINE    __attribute__((noinline))
@@ -79,6 +83,10 @@ typedef struct sg_page_s {
 
 typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;
 
+/* A heap keeps its last few emptied pages instead of releasing each at once: a burst of
+ * mallocs followed by as many frees would otherwise make and release pages every round. */
+#define SG_RETIRE_RING 8
+
 /* ---- heaps ------------------------------------------------------------------------------- */
 /* A thread's heap. First-class heaps (sg_heap_new) will be objects of this same type. */
 struct sg_heap_s {
@@ -89,6 +97,8 @@ struct sg_heap_s {
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
     sg_heap_t *pool_next;                /* heap pool */
+    sg_page_t *retired[SG_RETIRE_RING];  /* recently emptied pages, kept for quick reuse */
+    uint32_t retired_pos;
     uint32_t quarantine_used;
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
     uint8_t is_main;
@@ -228,4 +238,5 @@ void sg_ro_seal(void);
 /* ---- stats (stats.c) -------------------------------------------------------------------- */
 extern _Atomic(size_t) sg_stat_pages, sg_stat_threads;
 
+#pragma GCC visibility pop
 #endif /* SG_INTERNAL_H */
