@@ -51,13 +51,18 @@ static void carve_sequential(sg_page_t *page) {
     page->carved += n;
 }
 
-/* Random carving: each slot comes from anywhere in the page (a random index, then the next
- * uncarved slot after it), so the order of a page's blocks is not predictable. */
+/* Random carving: each slot comes from anywhere in the page, so the order of a page's blocks
+ * is not predictable. */
 static void carve_random(sg_page_t *page, sg_heap_t *heap) {
     uint32_t n = page->capacity - page->carved;
     if (n > 32) n = 32;
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t idx = (uint32_t)(((sg_random_next(&heap->rng) >> 32) * page->capacity) >> 32);
+        /* a few fresh draws before probing linearly: probing alone clusters the picks */
+        uint32_t idx = 0;
+        for (int tries = 0; tries < 4; tries++) {
+            idx = (uint32_t)(((sg_random_next(&heap->rng) >> 32) * page->capacity) >> 32);
+            if (sg_slot_state(page, idx) == SG_SLOT_UNCARVED) break;
+        }
         while (sg_slot_state(page, idx) != SG_SLOT_UNCARVED) idx = idx + 1 == page->capacity ? 0 : idx + 1;
         sg_slot_set_state(page, idx, SG_SLOT_FREE);
         push_free(page, (sg_block_t *)(page->start + (uintptr_t)idx * page->block_size));

@@ -1,0 +1,76 @@
+/* Unit tests of src/page.c: slot arithmetic, carving, collecting. */
+#include "../check.h"
+#include "internal.h"
+
+static void test_slot_index_is_exact_for_every_class(void) {
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
+        sg_page_t pg;
+        memset(&pg, 0, sizeof pg);
+        pg.block_size = sg_class_size[c];
+        pg.start = 0x100000;
+        pg.capacity = (uint32_t)(((size_t)sg_class_units[c] << SG_UNIT_SHIFT) / pg.block_size);
+        pg.div_magic = (uint32_t)(((uint64_t)1 << 32) / pg.block_size + 1);
+        size_t span = (size_t)sg_class_units[c] << SG_UNIT_SHIFT;
+        for (size_t off = 0; off < span; off += 16) {
+            uint32_t idx = sg_page_slot_index(&pg, off);
+            bool slot = off % pg.block_size == 0 && off / pg.block_size < pg.capacity;
+            REQUIRE(sg_page_is_slot(&pg, pg.start + off) == slot, "class %u offset %zu", c, off);
+            if (slot) REQUIRE(idx == off / pg.block_size, "class %u offset %zu -> %u", c, off, idx);
+        }
+        CHECK(!sg_page_is_slot(&pg, pg.start + 8), "class %u: misaligned pointer is a slot", c);
+    }
+}
+
+/* Fill whole pages of one class through malloc: every block distinct, inside the arena, on a
+ * slot boundary of a page of the right class. */
+static void test_pages_fill_and_empty(void) {
+    enum { N = 3000 };
+    static void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = malloc(40);
+        REQUIRE(p[i] != NULL, "malloc(40) failed at %d", i);
+        memset(p[i], i & 0xff, 40);
+        sg_page_t *pg = sg_page_of((uintptr_t)p[i]);
+        REQUIRE(sg_in_arena((uintptr_t)p[i]), "block %d outside the arena", i);
+        REQUIRE(pg->kind == SG_PAGE_SMALL && sg_page_is_slot(pg, (uintptr_t)p[i]), "block %d not a slot", i);
+        REQUIRE(pg->block_size >= 40 + SG_CANARY_OVERHEAD, "block %d in class of %u", i, pg->block_size);
+    }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < 40; j++)
+            REQUIRE(((unsigned char *)p[i])[j] == (i & 0xff), "block %d byte %d overwritten", i, j);
+    }
+    for (int i = 0; i < N; i += 2) free(p[i]);
+    for (int i = 1; i < N; i += 2) free(p[i]);
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Secure: consecutive allocations are rarely neighbours. Fast: they mostly are. */
+static void test_slot_order(void) {
+    enum { N = 2000 };
+    static void *p[N], *s[N];
+    int adjacent = 0;
+    for (int i = 0; i < N; i++) p[i] = malloc(64);
+    for (int i = 1; i < N; i++) {
+        intptr_t d = (intptr_t)p[i] - (intptr_t)p[i - 1];
+        size_t bs = sg_page_of((uintptr_t)p[i])->block_size;
+        if (d == (intptr_t)bs || d == -(intptr_t)bs) adjacent++;
+    }
+    memcpy(s, p, sizeof p);
+    qsort(s, N, sizeof s[0], cmp_ptr);
+    for (int i = 1; i < N; i++) REQUIRE(s[i] != s[i - 1], "block handed out twice");
+    printf("# adjacent consecutive pairs: %d of %d\n", adjacent, N - 1);
+    if (SG_RANDOM_SLOTS) CHECK(adjacent < N / 50, "%d of %d consecutive pairs adjacent", adjacent, N - 1);
+    else CHECK(adjacent > N / 2, "fast build: only %d of %d pairs adjacent", adjacent, N - 1);
+    for (int i = 0; i < N; i++) free(p[i]);
+}
+
+int main(void) {
+    RUN(test_slot_index_is_exact_for_every_class);
+    RUN(test_pages_fill_and_empty);
+    RUN(test_slot_order);
+    return check_exit();
+}
