@@ -68,13 +68,17 @@ endif
 
 LIBRARIES := $(foreach v,$(VARIANTS),$(BUILD)/$(call lib_name,$(v)).so $(BUILD)/$(call lib_name,$(v)).a)
 
-.PHONY: all lib variant check check-build bench bench-quick tidy clean deps
+.PHONY: all lib variant demo tidy clean deps
 all lib: $(LIBRARIES)
 
 variant: $(BUILD)/$(call lib_name,$(NAME)).so $(BUILD)/$(call lib_name,$(NAME)).a
 
 deps:
 	@scripts/deps.sh build
+
+# The main job: build, then run real programs under both variants (scripts/demo.sh).
+demo:
+	@scripts/demo.sh
 
 -include tests/tests.mk
 -include bench/bench.mk

@@ -105,6 +105,27 @@ static void read_options(void) {
     sg_ro.stats_at_exit = v && *v && *v != '0';
 }
 
+/* SLABGUARD_VERBOSE=1: one start-up line naming the build. */
+static void announce(void) {
+    char line[512];
+    size_t at = 0;
+    const char *parts[] = { "slabguard ", SG_VERSION, SG_SECURE ? " (secure): " : " (fast): ", sg_mitigations(), "\n" };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]);
+        if (at + n >= sizeof line) break;
+        memcpy(line + at, parts[i], n);
+        at += n;
+    }
+    ssize_t w = write(STDERR_FILENO, line, at);
+    (void)w;
+}
+
+/* SLABGUARD_STATS=1: the report when the process exits (a destructor, not atexit: atexit
+ * may allocate). */
+__attribute__((destructor)) static void stats_at_exit(void) {
+    if (sg_ro.stats_at_exit) sg_stats_print(STDERR_FILENO);
+}
+
 /* ---- process start-up ----------------------------------------------------------------------- */
 bool sg_init_process(void) {
     int st = atomic_load_explicit(&init_state, memory_order_acquire);
@@ -126,6 +147,7 @@ bool sg_init_process(void) {
     ok = ok && pthread_key_create(&thread_key, thread_done) == 0;
     if (ok) sg_ro_seal();
     else sg_report_warning("start-up failed; every allocation is mapped directly");
+    if (sg_ro.verbose) announce();
     in_start_up = 0;
     atomic_store_explicit(&init_state, ok ? INIT_DONE : INIT_FAILED, memory_order_release);
     return ok;
