@@ -176,16 +176,24 @@ void sg_page_release(sg_page_t *page) {
 /* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
  * (and before the size word) was written after the free. */
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
-    const unsigned char *s = (const unsigned char *)b;
-    size_t end = page->block_size - SG_SIZE_WORD;
+    typedef uint64_t v2 __attribute__((vector_size(16), aligned(16)));
+    const char *s = (const char *)b;
+    size_t end = page->block_size - SG_SIZE_WORD, i = sizeof(sg_block_t);
     if (end > SG_WAF_CHECK_MAX) end = SG_WAF_CHECK_MAX;
-    uint64_t acc = 0;
-    size_t i = sizeof(sg_block_t);
-    for (; i + 8 <= end; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        acc |= w;
+    uint64_t acc = 0, w;
+    if (end >= 16) {                             /* then 16-byte aligned chunks: slots are */
+        memcpy(&w, s + 8, 8);
+        acc = w;
+        v2 acc0 = { 0, 0 }, acc1 = { 0, 0 };
+        for (i = 16; i + 32 <= end; i += 32) {
+            acc0 |= *(const v2 *)(s + i);
+            acc1 |= *(const v2 *)(s + i + 16);
+        }
+        acc0 |= acc1;
+        acc |= acc0[0] | acc0[1];
     }
-    for (; i < end; i++) acc |= s[i];
+    for (; i + 8 <= end; i += 8) { memcpy(&w, s + i, 8); acc |= w; }
+    if (i + 4 <= end) { uint32_t h; memcpy(&h, s + i, 4); acc |= h; i += 4; }
+    for (; i < end; i++) acc |= (unsigned char)s[i];
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, page->block_size - SG_CANARY_OVERHEAD);
 }

@@ -29,7 +29,7 @@ SG_INLINE uint32_t sg_slot_index_of(const sg_page_t *page, const void *p) {
 
 /* ---- canary ------------------------------------------------------------------------- */
 /* Layout of a small slot of block_size bs holding a request of r bytes (r <= bs - 8):
- *   [0, r) user data | [r, min(r+8, bs-4)) canary | ... | [bs-4, bs) r, encoded
+ *   [0, r) user data | [r, r+8) canary (4 bytes when only 4..7 are left) | ... | [bs-4, bs) r, encoded
  * The canary sits right after the requested bytes, so a 1-byte overflow changes it; its first
  * byte is zero so a string read running off the end stops there. */
 SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
@@ -44,7 +44,8 @@ SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
     char *s = slot;
     size_t bs = page->block_size, room = bs - 4 - r;
     uint64_t c = sg_canary_value(page, slot);
-    memcpy(s + r, &c, room < 8 ? room : 8);
+    if (sg_likely(room >= 8)) memcpy(s + r, &c, 8);   /* fixed sizes: inlined stores */
+    else memcpy(s + r, &c, 4);                        /* room is 4..7 */
     uint32_t enc = (uint32_t)r ^ sg_size_key(page, slot);
     memcpy(s + bs - 4, &enc, 4);
 }
@@ -59,9 +60,15 @@ SG_INLINE size_t sg_canary_size(const sg_page_t *page, const void *slot) {
 SG_INLINE size_t sg_canary_check(const sg_page_t *page, const void *slot) {
     if (!SG_CANARY) return page->block_size;
     size_t r = sg_canary_size(page, slot), room = page->block_size - 4 - r;
-    uint64_t c = sg_canary_value(page, slot), seen = 0;
-    memcpy(&seen, (const char *)slot + r, room < 8 ? room : 8);
-    if (room < 8) c &= ((uint64_t)1 << (room * 8)) - 1;
+    uint64_t c = sg_canary_value(page, slot), seen;
+    if (sg_likely(room >= 8)) {
+        memcpy(&seen, (const char *)slot + r, 8);
+    } else {
+        uint32_t s4;
+        memcpy(&s4, (const char *)slot + r, 4);
+        seen = s4;
+        c &= 0xffffffffu;
+    }
     if (sg_unlikely(seen != c)) sg_report_overflow(slot, r);
     return r;
 }
