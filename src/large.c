@@ -113,9 +113,10 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
             sg_os_unmap(map, map_size);
             goto nomem;
         }
-        /* against the trailing guard: an overflow past the (16-rounded) size faults */
-        user = body_at + body - ((size + 15) & ~(size_t)15);
-        if (extra) user &= ~(uintptr_t)(alignment - 1);
+        /* against the trailing guard: an overflow past the size, rounded to the alignment,
+         * faults (body_at itself is aligned: page-aligned, or aligned above when extra) */
+        size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
+        user = (body_at + body - size) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
     } else {
         map = sg_os_map(map_size);
