@@ -26,6 +26,8 @@ static struct {
     sg_queue_t free_spans[SG_MAX_SPAN_UNITS + 1]; /* by length; dirty ones first */
     uint64_t last_purge_ms;
     uint64_t rng;
+    size_t guards;             /* guard units made */
+    int guards_stopped;
 } A;
 
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
@@ -131,6 +133,32 @@ void sg_arena_purge(bool all) {
     sg_arena_unlock();
 }
 
+/* ---- guards --------------------------------------------------------------------------------- */
+/* A guard is one inaccessible unit after a span: a linear overflow running off the span faults.
+ * Each guard costs up to two kernel mappings (itself, and the split it makes), so their density
+ * is chosen against vm.max_map_count: on average one guard per sg_ro.guard_every units (random,
+ * so which pages are guarded cannot be predicted), and none once guards would use more than a
+ * quarter of the mapping budget; then one warning says so. */
+static void guards_off(const char *why) {
+    if (A.guards_stopped) return;
+    A.guards_stopped = 1;
+    char msg[160] = "guard pages thinned out: ";
+    size_t at = 25;
+    for (const char *w = why; *w && at < sizeof msg - 1; w++) msg[at++] = *w;
+    msg[at] = 0;
+    sg_report_warning(msg);
+}
+
+static size_t want_guard(unsigned units) {
+    if (!SG_GUARD_PAGES || !sg_ro.guard_every || A.guards_stopped) return 0;
+    if (A.guards >= sg_os_max_map_count() / 8) {
+        guards_off("vm.max_map_count budget reached");
+        return 0;
+    }
+    A.rng = A.rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (A.rng >> 33) % sg_ro.guard_every < units;
+}
+
 /* ---- spans ---------------------------------------------------------------------------------- */
 static void mark_span(sg_page_t *head, unsigned units) {
     head->kind = SG_PAGE_SMALL;
@@ -154,12 +182,14 @@ sg_page_t *sg_arena_alloc_span(unsigned units) {
             A.dirty_bytes -= (size_t)units << SG_UNIT_SHIFT;
         }
     } else {
-        size_t gap = 0;
-        if (SG_GUARD_PAGES && sg_ro.guard_every && A.rng % sg_ro.guard_every == 0) gap = 1;
-        A.rng = A.rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t gap = want_guard(units);
         size_t at = A.frontier, end = at + units + gap;
         if (end <= A.units_total && ensure_committed(end)) {
-            if (gap && !sg_os_protect_none(unit_addr(at + units), SG_UNIT_SIZE)) gap = 0;
+            if (gap && !sg_os_protect_none(unit_addr(at + units), SG_UNIT_SIZE)) {
+                gap = 0;   /* the kernel refused (mapping budget): keep the unit as an unused hole */
+                guards_off("the kernel refused a guard page");
+            }
+            if (gap) A.guards++;
             head = &sg_ro.meta[at];
             head->guarded = (uint8_t)gap;
             A.frontier = end;

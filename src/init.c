@@ -103,6 +103,8 @@ static void read_options(void) {
     sg_ro.verbose = v && *v && *v != '0';
     v = getenv("SLABGUARD_STATS");
     sg_ro.stats_at_exit = v && *v && *v != '0';
+    v = getenv("SLABGUARD_GUARD_EVERY");
+    if (SG_GUARD_PAGES && v && *v >= '1' && *v <= '8' && !v[1]) sg_ro.guard_every = (size_t)(*v - '0');
 }
 
 /* SLABGUARD_VERBOSE=1: one start-up line naming the build. */
@@ -142,7 +144,9 @@ bool sg_init_process(void) {
     ok = ok && sg_random_init();
     if (ok) sg_size_class_check();
     read_options();
-    if (SG_GUARD_PAGES) sg_ro.guard_every = 4;
+    /* one guard per 8 units (512 KiB) on average keeps the secure heap within one kernel
+     * mapping per 256 KiB; SLABGUARD_GUARD_EVERY=n (1..8) asks for more */
+    if (SG_GUARD_PAGES && !sg_ro.guard_every) sg_ro.guard_every = 8;
     ok = ok && sg_arena_init();
     ok = ok && pthread_key_create(&thread_key, thread_done) == 0;
     if (ok) sg_ro_seal();
