@@ -86,7 +86,7 @@ void *sg_realloc_impl(void *p, size_t size) {
     if (!sg_in_arena(a)) return sg_large_realloc(p, size);
     sg_page_t *page = sg_page_of(a);
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a)))
-        sg_report_fatal("invalid realloc", p, 0);
+        sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
     size_t old = sg_slot_check_live(page, p);
     size_t need = size + SG_CANARY_OVERHEAD;
     /* stay in place while the new size fits and does not waste more than half the slot */

@@ -108,8 +108,11 @@ size_t sg_usable_size_impl(const void *p) {
     if (!sg_in_arena(a)) return sg_large_usable_size(p);
     sg_page_t *page = sg_page_of(a);
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a)))
-        sg_report_fatal("malloc_usable_size of invalid pointer", p, 0);
-    if (SG_EXACT_FREE_CHECKS && sg_slot_state(page, sg_slot_index_of(page, p)) != SG_SLOT_ALLOCATED)
-        sg_report_fatal("malloc_usable_size of freed pointer", p, sg_slot_reported_size(page, p));
+        sg_report_fatal("invalid pointer", p, 0);
+    if (SG_EXACT_FREE_CHECKS) {
+        uint8_t st = sg_slot_state(page, sg_slot_index_of(page, p));
+        if (st == SG_SLOT_UNCARVED) sg_report_fatal("invalid pointer", p, 0);
+        if (st != SG_SLOT_ALLOCATED) sg_report_fatal("use after free", p, sg_slot_reported_size(page, p));
+    }
     return SG_CANARY ? sg_canary_size(page, p) : page->block_size;
 }

@@ -177,7 +177,7 @@ size_t sg_large_usable_size(const void *p) {
         size_t size = 0;
         bool freed = in_freed_ring((uintptr_t)p, &size);
         pthread_mutex_unlock(&large_mutex);
-        sg_report_fatal(freed ? "malloc_usable_size of freed pointer" : "malloc_usable_size of invalid pointer", p, size);
+        sg_report_fatal(freed ? "use after free" : "invalid pointer", p, size);
     }
     size_t n = e->size;
     pthread_mutex_unlock(&large_mutex);
@@ -187,7 +187,7 @@ size_t sg_large_usable_size(const void *p) {
 void *sg_large_realloc(void *p, size_t size) {
     pthread_mutex_lock(&large_mutex);
     entry_t *e = table_find((uintptr_t)p);
-    if (!e) bad_pointer("invalid realloc", p);
+    if (!e) bad_pointer("invalid free", p);   /* realloc frees its argument */
     size_t old = e->size;
     size_t room = e->map + e->map_size - (SG_GUARD_PAGES ? SG_OS_PAGE : 0) - e->addr;
     /* in place while it fits and keeps at least half of the mapping in use */
