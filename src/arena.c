@@ -34,23 +34,31 @@ static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit <
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
 
 bool sg_arena_init(void) {
-    /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR. */
+    /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR.
+     * Where the kernel will not reserve 64 GiB (ulimit -v, valgrind), ask for less. */
     uint64_t r = sg_random_seed_thread(&A);
-    size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT;
-    char *res = sg_os_reserve(SG_ARENA_SIZE + slack, SG_UNIT_SIZE);
+    size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT, size = SG_ARENA_SIZE;
+    char *res = NULL;
+    for (; size >= ((size_t)1 << 30); size /= 2) {
+        res = sg_os_reserve(size + slack, SG_UNIT_SIZE);
+        if (res) break;
+        slack /= 2;
+        slack &= ~(SG_UNIT_SIZE - 1);
+    }
     if (!res) return false;
     if (slack) sg_os_unmap(res, slack);
-    sg_os_name(res + slack, SG_ARENA_SIZE, "slabguard-arena");
-    A.units_total = SG_ARENA_SIZE >> SG_UNIT_SHIFT;
+    A.units_total = size >> SG_UNIT_SHIFT;
 
     size_t meta_size = (A.units_total * sizeof(sg_page_t) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
     /* guard pages on both sides of the metadata: they are simply never committed */
     char *meta = sg_os_reserve(meta_size + 2 * SG_OS_PAGE, SG_OS_PAGE);
     if (!meta) {
-        sg_os_unmap(res + slack, SG_ARENA_SIZE);
+        sg_os_unmap(res + slack, size);
         return false;
     }
+    sg_os_name(res + slack, size, "slabguard-arena");
     sg_ro.arena_base = (uintptr_t)(res + slack);
+    sg_ro.arena_size = size;
     sg_ro.meta = (sg_page_t *)(meta + SG_OS_PAGE);
     A.rng = r;
     return true;

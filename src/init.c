@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 /* Until start-up, no address is in the arena: (a - base) wraps for every user address. */
-sg_ro_t sg_ro __attribute__((aligned(4096))) = { .arena_base = (uintptr_t)0 - SG_ARENA_SIZE };
+sg_ro_t sg_ro __attribute__((aligned(4096))) = { .arena_base = (uintptr_t)0 - SG_ARENA_SIZE,
+                                                  .arena_size = SG_ARENA_SIZE };
 _Thread_local sg_heap_t *sg_tls_heap = &sg_heap_empty;
 _Atomic(size_t) sg_stat_pages, sg_stat_threads;
 

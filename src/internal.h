@@ -60,7 +60,8 @@ typedef struct sg_page_s {
     uintptr_t start;             /* address of slot 0 */
     uint32_t div_magic;          /* slot index = (offset * div_magic) >> 32 */
     uint32_t capacity;           /* slots in the page */
-    sg_keys_t keys;              /* free-link and canary secrets of this page */
+    sg_keys_t keys;              /* free-link secrets of this page (encode.h) */
+    uint64_t canary_key;         /* canary and size-word secret, independent of the link keys */
     uint8_t kind;                /* enum sg_page_kind */
     uint8_t cls;
     uint8_t in_full;             /* in the heap's full queue */
@@ -110,7 +111,8 @@ struct sg_heap_s {
 /* ---- read-mostly process state: one page, sealed read-only after start-up --------------- */
 typedef union sg_ro_u {
     struct {
-        uintptr_t arena_base;    /* [arena_base, arena_base + SG_ARENA_SIZE) holds every page */
+        uintptr_t arena_base;    /* [arena_base, arena_base + arena_size) holds every page */
+        size_t arena_size;       /* SG_ARENA_SIZE, less where the kernel refuses that much */
         sg_page_t *meta;         /* descriptor of unit i is meta[i] */
         unsigned char secret[32];/* from libsodium randombytes_buf; keys every derived secret */
         uint64_t fork_generation;
@@ -149,7 +151,7 @@ void sg_arena_lock(void);
 void sg_arena_unlock(void);
 void sg_arena_child_reset(void);
 
-SG_INLINE bool sg_in_arena(uintptr_t a) { return a - sg_ro.arena_base < SG_ARENA_SIZE; }
+SG_INLINE bool sg_in_arena(uintptr_t a) { return a - sg_ro.arena_base < sg_ro.arena_size; }
 SG_INLINE sg_page_t *sg_page_of(uintptr_t a) {
     sg_page_t *pg = &sg_ro.meta[(a - sg_ro.arena_base) >> SG_UNIT_SHIFT];
     if (sg_unlikely(pg->kind == SG_PAGE_TAIL)) pg -= pg->head_offset;
@@ -211,7 +213,7 @@ void sg_large_stats(size_t *count, size_t *bytes);
 /* ---- random (random.c) ------------------------------------------------------------------ */
 bool sg_random_init(void);
 void sg_random_rekey(void);
-void sg_random_page_keys(sg_keys_t *out, uintptr_t page_addr);
+void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uintptr_t page_addr);
 SG_INLINE uint64_t sg_random_next(uint64_t *state) {
     /* wyrand: one multiply, good enough for slot choices; seeded from libsodium per thread */
     *state += 0xa0761d6478bd642fULL;

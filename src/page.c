@@ -26,7 +26,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
     atomic_store_explicit(&page->heap, heap, memory_order_release);
-    sg_random_page_keys(&page->keys, page->start);
+    sg_random_page_keys(&page->keys, &page->canary_key, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
 }
 
@@ -178,22 +178,35 @@ void sg_page_release(sg_page_t *page) {
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
     typedef uint64_t v2 __attribute__((vector_size(16), aligned(16)));
     const char *s = (const char *)b;
-    size_t end = page->block_size - SG_SIZE_WORD, i = sizeof(sg_block_t);
-    if (end > SG_WAF_CHECK_MAX) end = SG_WAF_CHECK_MAX;
-    uint64_t acc = 0, w;
-    if (end >= 16) {                             /* then 16-byte aligned chunks: slots are */
+    size_t bs = page->block_size;
+    uint64_t acc, w;
+    if (bs == 16) {                    /* bytes 8..12, or 8..16 without a size word */
+        uint32_t h;
+        memcpy(&h, s + 8, 4);
+        acc = h;
+        if (!SG_SIZE_WORD) { memcpy(&h, s + 12, 4); acc |= h; }
+    } else {
+        /* bytes 8..16, 16-byte chunks (slots are 16-byte aligned) up to the last 16 bytes or
+         * the check limit, then the tail up to the size word */
         memcpy(&w, s + 8, 8);
         acc = w;
-        v2 acc0 = { 0, 0 }, acc1 = { 0, 0 };
-        for (i = 16; i + 32 <= end; i += 32) {
-            acc0 |= *(const v2 *)(s + i);
-            acc1 |= *(const v2 *)(s + i + 16);
+        size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
+        v2 v = { 0, 0 };
+#pragma GCC unroll 4
+        for (size_t i = 16; i < limit; i += 16) v |= *(const v2 *)(s + i);
+        acc |= v[0] | v[1];
+        if (limit == bs - 16) {
+            memcpy(&w, s + bs - 16, 8);
+            acc |= w;
+            if (SG_SIZE_WORD) {
+                uint32_t h;
+                memcpy(&h, s + bs - 8, 4);
+                acc |= h;
+            } else {
+                memcpy(&w, s + bs - 8, 8);
+                acc |= w;
+            }
         }
-        acc0 |= acc1;
-        acc |= acc0[0] | acc0[1];
     }
-    for (; i + 8 <= end; i += 8) { memcpy(&w, s + i, 8); acc |= w; }
-    if (i + 4 <= end) { uint32_t h; memcpy(&h, s + i, 4); acc |= h; i += 4; }
-    for (; i < end; i++) acc |= (unsigned char)s[i];
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, page->block_size - SG_CANARY_OVERHEAD);
 }

@@ -30,13 +30,16 @@ static uint64_t derive(uint64_t a, uint64_t b) {
     return v;
 }
 
-void sg_random_page_keys(sg_keys_t *out, uintptr_t page_addr) {
-    if (!SG_ENCODE_FREELIST && !SG_CANARY) {
-        out->xor_key = out->add_key = 0;
-        return;
+/* Three independent secrets per page: reading a canary (an over-read) tells nothing about the
+ * link keys, and the reverse. */
+void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uintptr_t page_addr) {
+    out->xor_key = out->add_key = 0;
+    *canary_key = 0;
+    if (SG_ENCODE_FREELIST) {
+        out->xor_key = derive(page_addr, 1);
+        out->add_key = derive(page_addr, 2) | 1u; /* never zero: the rotation must move bits */
     }
-    out->xor_key = derive(page_addr, 1);
-    out->add_key = derive(page_addr, 2) | 1u; /* never zero: the rotation must move bits */
+    if (SG_CANARY) *canary_key = derive(page_addr, 4);
 }
 
 uint64_t sg_random_seed_thread(const void *salt) {

@@ -32,12 +32,12 @@ SG_INLINE uint32_t sg_slot_index_of(const sg_page_t *page, const void *p) {
  *   [0, r) user data | [r, r+8) canary (4 bytes when only 4..7 are left) | ... | [bs-4, bs) r, encoded
  * The canary sits right after the requested bytes, so a 1-byte overflow changes it; its first
  * byte is zero so a string read running off the end stops there. */
+/* Per page secret, varied by slot so that no two canaries of a page are equal. */
 SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
-    uint64_t v = (page->keys.xor_key ^ (uintptr_t)slot) * 0x9e3779b97f4a7c15ULL;
-    return (v ^ (v >> 29)) & ~(uint64_t)0xff;
+    return (page->canary_key ^ ((uintptr_t)slot << 8)) & ~(uint64_t)0xff;
 }
 SG_INLINE uint32_t sg_size_key(const sg_page_t *page, const void *slot) {
-    return (uint32_t)((page->keys.add_key ^ (uintptr_t)slot) >> 16);
+    return (uint32_t)(page->canary_key >> 32) ^ (uint32_t)((uintptr_t)slot >> 4);
 }
 SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
     if (!SG_CANARY) return;
@@ -84,8 +84,22 @@ SG_NOINLINE void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b);
  * the size; everything else is zeroed. */
 #define SG_SIZE_WORD (SG_CANARY ? 4u : 0u)
 SG_INLINE void sg_slot_zero(const sg_page_t *page, void *slot) {
-    if (SG_ZERO_ON_FREE) memset(slot, 0, page->block_size - SG_SIZE_WORD);
+    if (!SG_ZERO_ON_FREE) return;
+    size_t bs = page->block_size;
+    if (bs > 512 || !SG_CANARY) {
+        memset(slot, 0, bs - SG_SIZE_WORD);
+        return;
+    }
+    /* small slots, in line: 16-byte stores (slots are 16-byte aligned) up to the last 16
+     * bytes, then 12 more, leaving the 4-byte size word */
+    typedef uint64_t v2 __attribute__((vector_size(16), aligned(16)));
+    char *s = slot;
+    const v2 z = { 0, 0 };
+#pragma GCC unroll 4
+    for (size_t i = 0; i < bs - 16; i += 16) *(v2 *)(s + i) = z;
+    memset(s + bs - 16, 0, 12);
 }
+
 /* Size to name in a report about slot p: the stored request if it looks sane. */
 SG_INLINE size_t sg_slot_reported_size(const sg_page_t *page, const void *p) {
     if (!SG_CANARY) return page->block_size;

@@ -2,6 +2,8 @@
 #include "../check.h"
 #include "internal.h"
 
+#include <malloc.h>
+
 static void test_slot_index_is_exact_for_every_class(void) {
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
         sg_page_t pg;
@@ -68,7 +70,25 @@ static void test_slot_order(void) {
     for (int i = 0; i < N; i++) free(p[i]);
 }
 
+/* Every request size up to the largest class, filled to the byte, freed and handed out again:
+ * zero-on-free, the write-after-free scan and the canary must agree on every class layout. */
+static void test_every_size_round_trip(void) {
+    for (int round = 0; round < 3; round++) {
+        for (size_t n = 0; n <= SG_MAX_CLASS; n += (n < 4096 ? 1 : 97)) {
+            void *p[8];
+            for (int i = 0; i < 8; i++) {
+                p[i] = malloc(n);
+                REQUIRE(p[i] != NULL, "malloc(%zu)", n);
+                REQUIRE(malloc_usable_size(p[i]) >= n, "usable size of malloc(%zu)", n);
+                memset(p[i], 0x5a, n);
+            }
+            for (int i = 0; i < 8; i++) free(p[i]);
+        }
+    }
+}
+
 int main(void) {
+    RUN(test_every_size_round_trip);
     RUN(test_slot_index_is_exact_for_every_class);
     RUN(test_pages_fill_and_empty);
     RUN(test_slot_order);
