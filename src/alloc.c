@@ -91,6 +91,8 @@ void *sg_realloc_impl(void *p, size_t size) {
     size_t need = size + SG_CANARY_OVERHEAD;
     /* stay in place while the new size fits and does not waste more than half the slot */
     if (size <= SMALL_MAX_REQUEST && need <= page->block_size && need * 2 > page->block_size) {
+        /* growing in place: the bytes past the old size held the canary; never show them */
+        if (SG_CANARY && size > old) memset((char *)p + old, 0, size - old);
         sg_canary_write(page, p, size);
         return p;
     }

@@ -50,9 +50,12 @@ bool sg_arena_init(void) {
     A.units_total = size >> SG_UNIT_SHIFT;
 
     size_t meta_size = (A.units_total * sizeof(sg_page_t) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
-    /* guard pages on both sides of the metadata: they are simply never committed */
+    /* Guard pages on both sides of the metadata: they are never made accessible. The rest is
+     * readable from the start (it reads zero, "unused", and costs no memory until written), so
+     * looking up a wild pointer anywhere in the arena never faults. */
     char *meta = sg_os_reserve(meta_size + 2 * SG_OS_PAGE, SG_OS_PAGE);
-    if (!meta) {
+    if (!meta || !sg_os_protect_ro(meta + SG_OS_PAGE, meta_size)) {
+        if (meta) sg_os_unmap(meta, meta_size + 2 * SG_OS_PAGE);
         sg_os_unmap(res + slack, size);
         return false;
     }

@@ -96,6 +96,7 @@ void sg_free_impl(void *p) {
         p = quarantine_swap(heap, p);
         if (!p) return;
         page = sg_page_of((uintptr_t)p);
+        sg_slot_check_first_word(page, p);
     }
     sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_FREE);
     sg_free_block(heap, page, p);

@@ -253,6 +253,7 @@ void sg_heap_abandon(sg_heap_t *heap) {
         if (!q) continue;
         heap->quarantine[i] = NULL;
         sg_page_t *page = sg_page_of((uintptr_t)q);
+        sg_slot_check_first_word(page, q);
         sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
         sg_free_block(heap, page, q);
     }

@@ -153,21 +153,21 @@ void sg_large_free(void *p) {
     if (!e) bad_pointer("invalid free", p);
     entry_t old = *e;
     table_remove(e);
-    entry_t evicted = { 0, 0, 0, 0 };
-    if (SG_LARGE_QUARANTINE) {
-        evicted = freed_ring[freed_pos];
-        freed_ring[freed_pos] = old;
-        freed_pos = (freed_pos + 1) % FREED_RING;
-    }
     pthread_mutex_unlock(&large_mutex);
-    if (SG_LARGE_QUARANTINE) {
-        /* give the memory back and make the whole span inaccessible in one step */
-        sg_os_purge((void *)old.map, old.map_size);
-        (void)sg_os_protect_none((void *)old.map, old.map_size);
-        if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
-    } else {
+    if (!SG_LARGE_QUARANTINE) {
         sg_os_unmap((void *)old.map, old.map_size);
+        return;
     }
+    /* Give the memory back and make the span inaccessible while no other thread can know it,
+     * then let it wait in the ring of freed blocks; the block it pushes out is unmapped. */
+    sg_os_purge((void *)old.map, old.map_size);
+    (void)sg_os_protect_none((void *)old.map, old.map_size);
+    pthread_mutex_lock(&large_mutex);
+    entry_t evicted = freed_ring[freed_pos];
+    freed_ring[freed_pos] = old;
+    freed_pos = (freed_pos + 1) % FREED_RING;
+    pthread_mutex_unlock(&large_mutex);
+    if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
 }
 
 size_t sg_large_usable_size(const void *p) {

@@ -110,20 +110,10 @@ void sg_page_collect(sg_page_t *page) {
         page->free = remote;
         page->used -= n;
     }
-    if (page->local_free) {
-        if (!page->free) {
-            page->free = page->local_free;
-        } else {
-            /* secure builds pick at random which list is served first */
-            sg_block_t *b = page->local_free;
-            while (true) {
-                sg_block_t *next = sg_decode(&page->keys, b, b->next);
-                if (!next) break;
-                b = next;
-            }
-            b->next = sg_encode(&page->keys, b, page->free);
-            page->free = page->local_free;
-        }
+    /* The owner's frees become the allocation list once it is empty; no need to walk them
+     * (every link is checked when it is popped). */
+    if (page->local_free && !page->free) {
+        page->free = page->local_free;
         page->local_free = NULL;
     }
 }
@@ -149,16 +139,23 @@ bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never) {
 }
 
 /* ---- giving a page back ------------------------------------------------------------------------ */
-/* All slots are free and collected. Clear what stays behind in the slots (links, size words)
- * so a later page of another class reads zero where it has not written, then hand the span to
- * the arena. */
+/* All slots are free and collected. Check the links one last time, clear what stays behind in
+ * the slots (links, size words) so a later page of another class reads zero where it has not
+ * written, then hand the span to the arena. */
 void sg_page_release(sg_page_t *page) {
     if (SG_SLOT_STATES) {
         for (uint32_t i = 0; i < page->capacity; i++) {
-            if (SG_ZERO_ON_FREE && sg_slot_state(page, i) != SG_SLOT_UNCARVED) {
-                char *s = (char *)(page->start + (uintptr_t)i * page->block_size);
-                memset(s, 0, sizeof(sg_block_t));
-                if (SG_CANARY) memset(s + page->block_size - 4, 0, 4);
+            if (sg_slot_state(page, i) == SG_SLOT_UNCARVED) continue;
+            sg_block_t *b = (sg_block_t *)(page->start + (uintptr_t)i * page->block_size);
+            /* every carved slot is on a free list now: a link that leads nowhere was forged */
+            if (SG_ENCODE_FREELIST) {
+                void *next = sg_decode(&page->keys, b, b->next);
+                if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
+                    sg_report_corrupt_list(b, page->block_size);
+            }
+            if (SG_ZERO_ON_FREE) {
+                memset(b, 0, sizeof(sg_block_t));
+                if (SG_CANARY) memset((char *)b + page->block_size - 4, 0, 4);
             }
         }
 #if SG_SLOT_STATES

@@ -21,7 +21,7 @@ void sg_random_rekey(void) {
 }
 
 static uint64_t derive(uint64_t a, uint64_t b) {
-    uint64_t in[2] = { a, atomic_fetch_add_explicit(&derive_counter, 1, memory_order_relaxed) ^ b };
+    uint64_t in[3] = { a, b, atomic_fetch_add_explicit(&derive_counter, 1, memory_order_relaxed) };
     unsigned char out[crypto_shorthash_BYTES];
     _Static_assert(crypto_shorthash_BYTES == 8 && crypto_shorthash_KEYBYTES <= sizeof sg_ro.secret, "siphash sizes");
     crypto_shorthash(out, (const unsigned char *)in, sizeof in, sg_ro.secret);

@@ -100,6 +100,15 @@ SG_INLINE void sg_slot_zero(const sg_page_t *page, void *slot) {
     memset(s + bs - 16, 0, 12);
 }
 
+/* A slot leaving the quarantine is about to get a free-list link in its first word, which the
+ * write-after-free scan cannot see through: check that word now. */
+SG_INLINE void sg_slot_check_first_word(const sg_page_t *page, void *slot) {
+    if (!SG_WRITE_AFTER_FREE) return;
+    uint64_t w;
+    memcpy(&w, slot, 8);
+    if (sg_unlikely(w != 0)) sg_report_write_after_free(slot, page->block_size - SG_CANARY_OVERHEAD);
+}
+
 /* Size to name in a report about slot p: the stored request if it looks sane. */
 SG_INLINE size_t sg_slot_reported_size(const sg_page_t *page, const void *p) {
     if (!SG_CANARY) return page->block_size;

@@ -1,0 +1,49 @@
+/* tests/misuse/freelist_poison.c: free-list poisoning. A freed block that sits in a free list has
+ * its link (first 8 bytes) overwritten with the address of a global, as a use-after-free write
+ * would; then blocks of the same size are allocated until the list is used up. Secure builds
+ * store links encrypted and check every decoded link, so the pop aborts and malloc never returns
+ * the attacker's address. (Quarantined blocks still read zero there: the first freed block with
+ * a non-zero first word is one on a free list.) */
+// expect: slabguard: corrupted free list of 0x[0-9a-f]+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../check.h"
+
+#define N 2000
+#define ALLOCS 20000
+
+static char target[256] __attribute__((aligned(64)));
+
+int main(void)
+{
+    static void *blocks[N];
+    for (int i = 0; i < N; i++)
+        blocks[i] = malloc(opaque_size(64));
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    volatile uint64_t *victim = NULL;
+    for (int i = N - 1; i >= 0 && !victim; i--) {
+        volatile uint64_t *w = opaque_ptr(blocks[i]);
+        if (*w != 0)
+            victim = w;
+    }
+    if (!victim) {
+        printf("# no freed block with a link word found\n");
+        return 2;
+    }
+    printf("# poisoning the link of %p (was %#llx) with %p\n", (void *)victim,
+           (unsigned long long)*victim, (void *)target);
+    fflush(stdout);
+    *victim = (uint64_t)(uintptr_t)target;
+    for (int i = 0; i < ALLOCS; i++) {
+        void *q = malloc(opaque_size(64));
+        if ((uintptr_t)q == (uintptr_t)target) {
+            printf("# malloc %d returned the attacker's address %p\n", i, q);
+            return 0;
+        }
+    }
+    printf("# %d allocations without a report or the poisoned address\n", ALLOCS);
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* tests/misuse/freelist_poison_thread_exit.c: free-list poisoning found by the owner's exit. A
+ * thread frees 2000 blocks, overwrites the link of one that sits on a free list (its first word is
+ * non-zero; quarantined blocks read zero there) with the address of a global, and exits. The exit
+ * hands the thread's pages on and collects their free lists: a corrupted link must be reported
+ * ("corrupted free list"), not followed. Then the main thread allocates the same size until the
+ * lists are used up and must never get the global's address. */
+// expect: slabguard: corrupted free list of 0x[0-9a-f]+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../check.h"
+
+#define N 2000
+#define ALLOCS 20000
+
+static char target[256] __attribute__((aligned(64)));
+static void *blocks[N];
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++)
+        blocks[i] = malloc(opaque_size(64));
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    volatile uint64_t *victim = NULL;
+    for (int i = N - 1; i >= 0 && !victim; i--) {
+        volatile uint64_t *w = opaque_ptr(blocks[i]);
+        if (*w != 0)
+            victim = w;
+    }
+    if (!victim) {
+        printf("# no freed block with a link word found\n");
+        exit(2);
+    }
+    printf("# poisoning the link of %p with %p, then exiting the thread\n", (void *)victim,
+           (void *)target);
+    fflush(stdout);
+    *victim = (uint64_t)(uintptr_t)target;
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, worker, NULL) != 0) {
+        perror("pthread_create");
+        return 2;
+    }
+    pthread_join(t, NULL);
+    printf("# thread exited\n");
+    fflush(stdout);
+    for (int i = 0; i < ALLOCS; i++) {
+        void *q = malloc(opaque_size(64));
+        if ((uintptr_t)q == (uintptr_t)target) {
+            printf("# malloc %d returned the attacker's address %p\n", i, q);
+            return 0;
+        }
+    }
+    printf("# %d allocations without a report or the poisoned address\n", ALLOCS);
+    return 0;
+}

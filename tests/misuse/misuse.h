@@ -1,0 +1,124 @@
+/* tests/misuse/misuse.h: helpers shared by the misuse programs (header only: tests/run.sh
+ * runs only the .c files of this directory).
+ *
+ *   say(s), say_hex(prefix, v, suffix)   async-signal-safe output to stderr with write(2)
+ *   expect_fault(lo, hi, what, block)    install a SIGSEGV/SIGBUS handler: a fault at an address
+ *                                        in [lo, hi) prints "test: fault at <what> of 0x<block>",
+ *                                        any other fault "test: unexpected fault at 0x<addr> ...";
+ *                                        both then abort()
+ *   reexec_with_env(argv, "NAME=value")  re-execute this program with NAME=value in its
+ *                                        environment unless it is already set so (slabguard reads
+ *                                        its options at the first malloc)
+ */
+#ifndef SG_TEST_MISUSE_H
+#define SG_TEST_MISUSE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void say(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    while (n) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void say_hex(const char *prefix, uintptr_t v, const char *suffix)
+{
+    char buf[24];
+    size_t n = 0;
+    char tmp[20];
+    do {
+        tmp[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    size_t at = 0;
+    buf[at++] = '0';
+    buf[at++] = 'x';
+    while (n)
+        buf[at++] = tmp[--n];
+    buf[at] = '\0';
+    say(prefix);
+    say(buf);
+    say(suffix);
+}
+
+static volatile uintptr_t fault_lo, fault_hi, fault_block;
+static const char *volatile fault_what = "guard";
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    if (a >= fault_lo && a < fault_hi) {
+        say("test: fault at ");
+        say(fault_what);
+        say_hex(" of ", fault_block, "\n");
+    } else {
+        say_hex("test: unexpected fault at ", a, "");
+        say_hex(" (expected one in [", fault_lo, "");
+        say_hex(", ", fault_hi, "))\n");
+    }
+    abort();
+}
+
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static void expect_fault(uintptr_t lo, uintptr_t hi, const char *what, uintptr_t block)
+{
+    fault_lo = lo;
+    fault_hi = hi;
+    fault_what = what;
+    fault_block = block;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static void reexec_with_env(char **argv, const char *assignment)
+{
+    extern char **environ;
+    const char *eq = strchr(assignment, '=');
+    size_t name_len = (size_t)(eq - assignment);
+    char name[64];
+    if (!eq || name_len >= sizeof name)
+        abort();
+    memcpy(name, assignment, name_len);
+    name[name_len] = '\0';
+    const char *now = getenv(name);
+    if (now && strcmp(now, eq + 1) == 0)
+        return;
+    /* a new environment without allocating: ours minus NAME, plus NAME=value */
+    static char *env[4096];
+    size_t n = 0;
+    for (char **e = environ; *e && n < sizeof env / sizeof env[0] - 2; e++)
+        if (!(strncmp(*e, assignment, name_len + 1) == 0))
+            env[n++] = *e;
+    env[n++] = (char *)assignment;
+    env[n] = NULL;
+    execve("/proc/self/exe", argv, env);
+    perror("execve /proc/self/exe");
+    exit(2);
+}
+
+#endif /* SG_TEST_MISUSE_H */

@@ -1,0 +1,93 @@
+# tests/preload/common.bash: sourced by tests/preload/*.sh (not run by itself).
+#
+# A preload test defines a bash function (the workload) that prints what a real program computed,
+# then calls `compare NAME FUNCTION`: the workload runs once under glibc's malloc and once per
+# variant with LD_PRELOAD of that variant's library, each time in a fresh, empty directory of the
+# same path, and the outputs must be the same. Results are "ok <variant> <name>: ..." lines.
+# A run also fails when its exit status differs from glibc's, when slabguard reported an error
+# on stderr, or when the dynamic loader did not preload the library.
+#
+# Usage of a script: tests/preload/NAME.sh [BUILD_DIR]; SG_TEST_VARIANTS picks the variants.
+set -u
+
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+VARIANTS=${SG_TEST_VARIANTS:-secure fast}
+PRELOAD_TIMEOUT=${SG_PRELOAD_TIMEOUT:-150}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/slabguard-preload.XXXXXX")
+export WORK
+trap 'rm -rf "$WORK"' EXIT
+# Same answers from every run: no locale, no user configuration, fixed hash seeds.
+export LC_ALL=C TZ=UTC PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
+export HOME=$WORK/home
+mkdir -p "$HOME"
+
+lib_path() {
+    if [ "$1" = secure ]; then echo "$BUILD/libslabguard.so"; else echo "$BUILD/libslabguard-$1.so"; fi
+}
+
+# The first program of a name in PATH that is not a pyenv/rbenv-style shim, else the plain name.
+real_program() {
+    local p
+    for p in "/usr/bin/$1" "/bin/$1"; do
+        [ -x "$p" ] && { echo "$p"; return 0; }
+    done
+    command -v "$1" 2>/dev/null
+}
+
+# run_once OUT ERR PRELOAD FUNCTION: the function in a fresh $WORK/run, under timeout.
+run_once() {
+    local out=$1 err=$2 preload=$3 fn=$4
+    rm -rf "$WORK/run"
+    mkdir -p "$WORK/run"
+    (
+        cd "$WORK/run" || exit 99
+        [ -n "$preload" ] && export LD_PRELOAD="$preload"
+        exec timeout -k 5 "$PRELOAD_TIMEOUT" bash -c "$fn" </dev/null
+    ) >"$out" 2>"$err"
+}
+
+status_text() {
+    local rc=$1
+    if [ "$rc" -eq 124 ]; then echo "timed out after ${PRELOAD_TIMEOUT}s"
+    elif [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then echo "SIG$(kill -l $((rc - 128)) 2>/dev/null)"
+    else echo "exit $rc"
+    fi
+}
+
+compare() {
+    local name=$1 fn=$2 rc ref_rc
+    export -f "$fn"
+    run_once "$WORK/ref.out" "$WORK/ref.err" "" "$fn"
+    ref_rc=$?
+    if [ "$ref_rc" -ne 0 ]; then
+        echo "not ok glibc $name: the reference run without slabguard failed ($(status_text $ref_rc)): $(tail -n 1 "$WORK/ref.err")"
+        return
+    fi
+    for v in $VARIANTS; do
+        local lib
+        lib=$(lib_path "$v")
+        if [ ! -f "$lib" ]; then
+            echo "not ok $v $name: $lib not built"
+            continue
+        fi
+        run_once "$WORK/$v.out" "$WORK/$v.err" "$lib" "$fn"
+        rc=$?
+        local why=""
+        if grep -q 'cannot be preloaded' "$WORK/$v.err"; then
+            why="the loader did not preload $lib: $(grep -m1 'cannot be preloaded' "$WORK/$v.err")"
+        elif grep -q '^slabguard:' "$WORK/$v.err"; then
+            why="slabguard reported: $(grep -m1 '^slabguard:' "$WORK/$v.err")"
+        elif [ "$rc" -ne "$ref_rc" ]; then
+            why="$(status_text $rc) (glibc: exit $ref_rc): $(tail -n 1 "$WORK/$v.err")"
+        elif ! cmp -s "$WORK/ref.out" "$WORK/$v.out"; then
+            why="output differs from glibc's: $(diff "$WORK/ref.out" "$WORK/$v.out" | head -n 3 | tr '\n' ' ')"
+        fi
+        if [ -z "$why" ]; then
+            echo "ok $v $name: same output as glibc ($(wc -l <"$WORK/ref.out") lines)"
+        else
+            echo "not ok $v $name: $why"
+            tail -n 5 "$WORK/$v.err" | sed 's/^/#   /' >&2
+        fi
+    done
+}
