@@ -169,6 +169,28 @@ void sg_page_release(sg_page_t *page) {
     sg_arena_free_span(page);
 }
 
+/* ---- zero on free, large slots ------------------------------------------------------------------ */
+/* Zero only the 4 KiB pieces that are not zero already: memory the program never touched stays
+ * untouched (reading it maps the kernel's zero page; writing it would commit memory). */
+void sg_slot_zero_large(void *slot, size_t n) {
+    char *s = slot;
+    for (size_t at = 0; at < n;) {
+        size_t step = SG_OS_PAGE - ((uintptr_t)(s + at) & (SG_OS_PAGE - 1));
+        if (step > n - at) step = n - at;
+        const char *c = s + at;
+        size_t i = 0;
+        while (i + 8 <= step) {
+            uint64_t w;
+            memcpy(&w, c + i, 8);
+            if (w) break;
+            i += 8;
+        }
+        while (i < step && i + 8 > step && !c[i]) i++;   /* a short tail, byte by byte */
+        if (i < step) memset(s + at + i, 0, step - i);
+        at += step;
+    }
+}
+
 /* ---- write-after-free check ---------------------------------------------------------------------- */
 /* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
  * (and before the size word) was written after the free. */

@@ -83,9 +83,14 @@ SG_NOINLINE void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b);
 /* The encoded size word at the slot's end survives the free, so a later double free can name
  * the size; everything else is zeroed. */
 #define SG_SIZE_WORD (SG_CANARY ? 4u : 0u)
+void sg_slot_zero_large(void *slot, size_t n);
 SG_INLINE void sg_slot_zero(const sg_page_t *page, void *slot) {
     if (!SG_ZERO_ON_FREE) return;
     size_t bs = page->block_size;
+    if (bs > 4096) {
+        sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
+        return;
+    }
     if (bs > 512 || !SG_CANARY) {
         memset(slot, 0, bs - SG_SIZE_WORD);
         return;
