@@ -10,9 +10,9 @@
 SG_INLINE void *quarantine_swap(sg_heap_t *heap, void *p) {
 #if SG_QUARANTINE
     if (sg_unlikely(heap->is_empty)) return p;
-    size_t i = (size_t)(sg_random_next(&heap->rng) >> 32) & (SG_QUARANTINE_SLOTS - 1);
-    void *out = heap->quarantine[i];
-    heap->quarantine[i] = p;
+    size_t i = (size_t)(sg_random_next(&heap->rng) >> 32) & heap->quarantine_mask;
+    void *out = heap->quarantine_ring[i];
+    heap->quarantine_ring[i] = p;
     return out;
 #else
     (void)heap;

@@ -52,13 +52,23 @@ void sg_heap_init(sg_heap_t *heap) {
     heap->full.first = heap->full.last = NULL;
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
     heap->alloc_count = heap->free_count = 0;
-    heap->quarantine_used = 0;
     heap->is_empty = 0;
     for (unsigned i = 0; i < SG_RETIRE_RING; i++) heap->retired[i] = NULL;
     heap->retired_pos = 0;
     heap->rng = sg_random_seed_thread(heap);
 #if SG_QUARANTINE
-    for (size_t i = 0; i < SG_QUARANTINE_SLOTS; i++) heap->quarantine[i] = NULL;
+    /* SLABGUARD_QUARANTINE may ask for a larger ring than the compiled one: map it once per
+     * heap structure (heap structures are pooled, never unmapped) */
+    size_t want = sg_ro.quarantine_slots > SG_QUARANTINE_SLOTS ? sg_ro.quarantine_slots : SG_QUARANTINE_SLOTS;
+    if (want > SG_QUARANTINE_SLOTS && (!heap->quarantine_ring || heap->quarantine_mask + 1 != want ||
+                                       heap->quarantine_ring == heap->quarantine)) {
+        void **ring = sg_os_map(want * sizeof(void *));
+        if (ring) heap->quarantine_ring = ring;
+        else want = SG_QUARANTINE_SLOTS;
+    }
+    if (want == SG_QUARANTINE_SLOTS) heap->quarantine_ring = heap->quarantine;
+    heap->quarantine_mask = want - 1;
+    for (size_t i = 0; i < want; i++) heap->quarantine_ring[i] = NULL;
 #endif
 }
 
@@ -248,10 +258,10 @@ static void hand_on(sg_heap_t *heap, sg_page_t *page) {
  * arena, the others to the abandoned lists. The heap is empty afterwards. */
 void sg_heap_abandon(sg_heap_t *heap) {
 #if SG_QUARANTINE
-    for (size_t i = 0; i < SG_QUARANTINE_SLOTS; i++) {
-        void *q = heap->quarantine[i];
+    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
+        void *q = heap->quarantine_ring[i];
         if (!q) continue;
-        heap->quarantine[i] = NULL;
+        heap->quarantine_ring[i] = NULL;
         sg_page_t *page = sg_page_of((uintptr_t)q);
         sg_slot_check_first_word(page, q);
         sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);

@@ -104,6 +104,12 @@ static void read_options(void) {
     sg_ro.verbose = v && *v && *v != '0';
     v = getenv("SLABGUARD_STATS");
     sg_ro.stats_at_exit = v && *v && *v != '0';
+    v = getenv("SLABGUARD_QUARANTINE");   /* a power of two above the compiled size, up to 1M */
+    if (SG_QUARANTINE && v) {
+        size_t n = 0;
+        for (; *v >= '0' && *v <= '9' && n < ((size_t)1 << 21); v++) n = n * 10 + (size_t)(*v - '0');
+        if (!*v && n > SG_QUARANTINE_SLOTS && n <= ((size_t)1 << 20) && !(n & (n - 1))) sg_ro.quarantine_slots = n;
+    }
     v = getenv("SLABGUARD_GUARD_EVERY");
     if (SG_GUARD_PAGES && v && *v >= '1' && *v <= '8' && !v[1]) sg_ro.guard_every = (size_t)(*v - '0');
 }

@@ -69,7 +69,6 @@ typedef struct sg_page_s {
     uint16_t units;              /* span length in arena units */
     uint16_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t carved;             /* slots put into free lists since the page was made */
-    uint32_t quarantined;        /* slots of this page in some quarantine */
     /* shared */
     _Atomic(uintptr_t) thread_free;      /* other threads' frees | enum sg_delayed */
     _Atomic(sg_heap_t *) heap;           /* owner, NULL when abandoned */
@@ -100,7 +99,8 @@ struct sg_heap_s {
     sg_heap_t *pool_next;                /* heap pool */
     sg_page_t *retired[SG_RETIRE_RING];  /* recently emptied pages, kept for quick reuse */
     uint32_t retired_pos;
-    uint32_t quarantine_used;
+    void **quarantine_ring;              /* the inline ring, or a larger mapped one (option) */
+    size_t quarantine_mask;              /* ring size - 1 */
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
     uint8_t is_main;
 #if SG_QUARANTINE
@@ -117,7 +117,7 @@ typedef union sg_ro_u {
         unsigned char secret[32];/* from libsodium randombytes_buf; keys every derived secret */
         uint64_t fork_generation;
         size_t guard_every;      /* arena: a guard after about every n-th span (0: none) */
-        size_t quarantine_mask;  /* run-time quarantine size - 1 (options only tighten) */
+        size_t quarantine_slots; /* per-thread ring size: the compiled floor or more (option) */
         int verbose, stats_at_exit;
     };
     char page[4096];

@@ -26,6 +26,21 @@ static size_t table_cap, table_used, live_bytes;
 static entry_t freed_ring[FREED_RING];
 static size_t freed_pos;
 
+/* Without the large quarantine (fast builds), freed mappings wait in a small cache and serve
+ * later requests of about their size: no mmap, no munmap, and no page faults on memory that is
+ * still resident. Bounded in count and bytes; entries idle for a second are purged. */
+#define CACHE_SLOTS 16
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+#define CACHE_PURGE_MS 1000
+typedef struct cached_s {
+    uintptr_t map;
+    size_t map_size;
+    uint64_t freed_ms;
+    bool purged;
+} cached_t;
+static cached_t cache[CACHE_SLOTS];
+static size_t cache_bytes;
+
 static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
 
 static size_t hash_of(uintptr_t a) { return (size_t)((a >> 4) * 0x9e3779b97f4a7c15ULL >> 20); }
@@ -92,8 +107,66 @@ static bool in_freed_ring(uintptr_t a, size_t *size) {
 }
 
 /* ---- allocation --------------------------------------------------------------------------- */
+/* ---- the cache (fast builds) ---------------------------------------------------------------- */
+static void cache_purge_idle(uint64_t now) {
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        cached_t *c = &cache[i];
+        if (c->map && !c->purged && now - c->freed_ms >= CACHE_PURGE_MS) {
+            sg_os_purge((void *)c->map, c->map_size);
+            c->purged = true;
+        }
+    }
+}
+
+/* A cached mapping of at least need bytes and at most twice that; NULL if none. */
+static char *cache_take(size_t need, size_t *got, bool zero) {
+    if (SG_LARGE_QUARANTINE) return NULL;
+    size_t best = CACHE_SLOTS;
+    pthread_mutex_lock(&large_mutex);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (cache[i].map && cache[i].map_size >= need && cache[i].map_size / 2 <= need &&
+            (best == CACHE_SLOTS || cache[i].map_size < cache[best].map_size))
+            best = i;
+    }
+    cached_t c = { 0, 0, 0, false };
+    if (best < CACHE_SLOTS) {
+        c = cache[best];
+        cache[best].map = 0;
+        cache_bytes -= c.map_size;
+    }
+    pthread_mutex_unlock(&large_mutex);
+    if (!c.map) return NULL;
+    *got = c.map_size;
+    if (zero && !c.purged) memset((void *)c.map, 0, need);
+    return (char *)c.map;
+}
+
+/* Keep a freed mapping; false when it should be unmapped instead. Called with the lock. */
+static bool cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size) {
+    *evict = 0;
+    if (SG_LARGE_QUARANTINE || map_size > CACHE_MAX_BYTES / 4) return false;
+    uint64_t now = sg_os_now_ms();
+    size_t slot = CACHE_SLOTS, oldest = 0;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (!cache[i].map) { if (slot == CACHE_SLOTS) slot = i; continue; }
+        if (cache[i].freed_ms < cache[oldest].freed_ms || !cache[oldest].map) oldest = i;
+    }
+    if (slot == CACHE_SLOTS || cache_bytes + map_size > CACHE_MAX_BYTES) {
+        slot = oldest;               /* make room: the oldest goes */
+        *evict = cache[slot].map;
+        *evict_size = cache[slot].map_size;
+        cache_bytes -= cache[slot].map_size;
+        cache[slot].map = 0;
+        if (cache_bytes + map_size > CACHE_MAX_BYTES) return false;
+    }
+    cache[slot] = (cached_t){ map, map_size, now, false };
+    cache_bytes += map_size;
+    cache_purge_idle(now);
+    return true;
+}
+
+/* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
-    (void)zero; /* fresh mappings read zero */
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
@@ -119,7 +192,8 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
         user = (body_at + body - size) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
     } else {
-        map = sg_os_map(map_size);
+        map = extra ? NULL : cache_take(map_size, &map_size, zero);
+        if (!map) map = sg_os_map(map_size);
         if (!map) goto nomem;
         user = (uintptr_t)map;
         if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
@@ -155,7 +229,13 @@ void sg_large_free(void *p) {
     table_remove(e);
     pthread_mutex_unlock(&large_mutex);
     if (!SG_LARGE_QUARANTINE) {
-        sg_os_unmap((void *)old.map, old.map_size);
+        uintptr_t evict;
+        size_t evict_size = 0;
+        pthread_mutex_lock(&large_mutex);
+        bool kept = cache_put(old.map, old.map_size, &evict, &evict_size);
+        pthread_mutex_unlock(&large_mutex);
+        if (evict) sg_os_unmap((void *)evict, evict_size);
+        if (!kept) sg_os_unmap((void *)old.map, old.map_size);
         return;
     }
     /* Give the memory back and make the span inaccessible while no other thread can know it,

@@ -20,7 +20,6 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->capacity = (uint32_t)(((size_t)page->units << SG_UNIT_SHIFT) / bs);
     page->div_magic = (uint32_t)(((uint64_t)1 << 32) / bs + 1);
     page->carved = 0;
-    page->quarantined = 0;
     page->in_full = 0;
     page->retired = 0;
     page->next = page->prev = NULL;
