@@ -13,6 +13,7 @@
 #define COMMIT_CHUNK_UNITS 64                   /* commit 4 MiB of pages at a time */
 #define DIRTY_MAX ((size_t)8 << 20)             /* unpurged free spans kept for fast reuse */
 #define PURGE_DELAY_MS 1000                     /* older free spans are purged */
+#define FREE_LISTS (SG_MAX_SPAN_UNITS + 2)      /* lists 1..16 by length, 17 for longer spans */
 
 static pthread_mutex_t arena_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -23,7 +24,7 @@ static struct {
     size_t meta_committed;     /* bytes of the metadata region committed */
     size_t dirty_bytes;        /* free spans whose memory was not purged */
     size_t live_units;         /* units in spans handed out now */
-    sg_queue_t free_spans[SG_MAX_SPAN_UNITS + 1]; /* by length; dirty ones first */
+    sg_queue_t free_spans[FREE_LISTS];   /* by length (the last: longer ones); dirty first */
     uint64_t last_purge_ms;
     uint64_t rng;
     size_t guards;             /* guard units made */
@@ -122,7 +123,7 @@ static void purge_span(sg_page_t *head) {
 /* Purge dirty spans: the oldest first, until under the budget (or all / all older than the
  * delay). Dirty spans sit at the front of each list, newest first. Called with the lock. */
 static void purge_locked(bool all, uint64_t now) {
-    for (unsigned u = 1; u <= SG_MAX_SPAN_UNITS; u++) {
+    for (unsigned u = 1; u < FREE_LISTS; u++) {
         sg_queue_t *q = &A.free_spans[u];
         sg_page_t *p = q->first, *oldest = NULL;
         while (p && p->dirty) { oldest = p; p = p->next; }
@@ -171,28 +172,75 @@ static size_t want_guard(unsigned units) {
 }
 
 /* ---- spans ---------------------------------------------------------------------------------- */
-static void mark_span(sg_page_t *head, unsigned units) {
+/* Spans tile [0, frontier) together with guard units. A span in use has every unit's descriptor
+ * pointing at its head. A free span keeps only its head (kind UNUSED, its length) and its last
+ * unit (pointing at the head) up to date, so that freeing a neighbour can merge with it; units
+ * inside a free span may hold stale descriptors, which never describe a slot there (the slot
+ * check compares the offset with the page's capacity). */
+static unsigned list_of(size_t units) { return units < FREE_LISTS - 1 ? (unsigned)units : FREE_LISTS - 1; }
+
+static void mark_span(sg_page_t *head, size_t units) {
     head->kind = SG_PAGE_SMALL;
-    head->units = (uint16_t)units;
+    head->units = (uint32_t)units;
     head->head_offset = 0;
-    for (unsigned i = 1; i < units; i++) {
+    for (size_t i = 1; i < units; i++) {
         head[i].kind = SG_PAGE_TAIL;
-        head[i].head_offset = (uint16_t)i;
+        head[i].head_offset = (uint32_t)i;
     }
+}
+
+static void mark_free(sg_page_t *head, size_t units) {
+    head->kind = SG_PAGE_UNUSED;
+    head->units = (uint32_t)units;
+    head->head_offset = 0;
+    if (units > 1) {
+        head[units - 1].kind = SG_PAGE_TAIL;
+        head[units - 1].head_offset = (uint32_t)(units - 1);
+    }
+}
+
+static void free_list_remove(sg_page_t *head) {
+    span_remove(&A.free_spans[list_of(head->units)], head);
+    if (head->dirty) A.dirty_bytes -= (size_t)head->units << SG_UNIT_SHIFT;
+}
+
+static void free_list_add(sg_page_t *head) {
+    sg_queue_t *q = &A.free_spans[list_of(head->units)];
+    if (head->dirty) {
+        A.dirty_bytes += (size_t)head->units << SG_UNIT_SHIFT;
+        span_push_front(q, head);
+    } else {
+        span_push_back(q, head);
+    }
+}
+
+/* A free span of at least `units`: the exact length first, then the shortest longer one (a
+ * dirty span first within a list: its memory is still resident). */
+static sg_page_t *take_free(size_t units) {
+    for (unsigned l = list_of(units); l < FREE_LISTS; l++) {
+        for (sg_page_t *p = A.free_spans[l].first; p; p = p->next) {
+            if (p->units < units) continue;
+            free_list_remove(p);
+            if (p->units > units) {       /* split: the rest stays free, after the guard flag */
+                sg_page_t *rest = p + units;
+                rest->dirty = p->dirty;
+                rest->freed_at_ms = p->freed_at_ms;
+                rest->guarded = p->guarded;
+                mark_free(rest, p->units - units);
+                free_list_add(rest);
+                p->guarded = 0;
+            }
+            return p;
+        }
+    }
+    return NULL;
 }
 
 sg_page_t *sg_arena_alloc_span(unsigned units) {
     sg_page_t *head = NULL;
     sg_arena_lock();
-    sg_queue_t *q = &A.free_spans[units];
-    if (q->first) {
-        head = q->first;   /* dirty spans first: their memory is still resident */
-        span_remove(q, head);
-        if (head->dirty) {
-            head->dirty = 0;
-            A.dirty_bytes -= (size_t)units << SG_UNIT_SHIFT;
-        }
-    } else {
+    head = take_free(units);
+    if (!head) {
         size_t gap = want_guard(units);
         size_t at = A.frontier, end = at + units + gap;
         if (end <= A.units_total && ensure_committed(end)) {
@@ -203,28 +251,53 @@ sg_page_t *sg_arena_alloc_span(unsigned units) {
             if (gap) A.guards++;
             head = &sg_ro.meta[at];
             head->guarded = (uint8_t)gap;
+            head->dirty = 0;
             A.frontier = end;
         }
     }
     if (head) {
         mark_span(head, units);
+        head->dirty = 0;
         A.live_units += units;
     }
     sg_arena_unlock();
     return head;
 }
 
+/* Is the span ending just before `head` free? Returns its head or NULL. */
+static sg_page_t *free_before(sg_page_t *head) {
+    if (head == sg_ro.meta) return NULL;
+    sg_page_t *last = head - 1, *h = last->kind == SG_PAGE_TAIL ? last - last->head_offset : last;
+    if (h->kind != SG_PAGE_UNUSED || h->units == 0 || h->guarded || h + h->units != head) return NULL;
+    return h;
+}
+
 void sg_arena_free_span(sg_page_t *head) {
-    unsigned units = head->units;
+    size_t units = head->units;
     sg_arena_lock();
-    head->kind = SG_PAGE_UNUSED;
-    for (unsigned i = 1; i < units; i++) head[i].kind = SG_PAGE_TAIL; /* still point at the unused head */
-    head->dirty = 1;
-    uint64_t now = sg_os_now_ms();
-    head->freed_at_ms = now;
-    A.dirty_bytes += (size_t)units << SG_UNIT_SHIFT;
     A.live_units -= units;
-    span_push_front(&A.free_spans[units], head);
+    uint64_t now = sg_os_now_ms();
+    /* merge with free neighbours, never across a guard */
+    sg_page_t *next = head + units;
+    if (!head->guarded && (size_t)(next - sg_ro.meta) < A.frontier && next->kind == SG_PAGE_UNUSED &&
+        next->units > 0) {
+        free_list_remove(next);
+        units += next->units;
+        head->guarded = next->guarded;
+    }
+    sg_page_t *prev = free_before(head);
+    if (prev) {
+        free_list_remove(prev);
+        units += prev->units;
+        prev->guarded = head->guarded;
+        head->kind = SG_PAGE_TAIL;       /* the old head now lies inside prev's span */
+        head->head_offset = (uint32_t)(head - prev);
+        head = prev;
+    }
+    head->dirty = 1;
+    head->freed_at_ms = now;
+    mark_free(head, units);
+    free_list_add(head);
     if (A.dirty_bytes > DIRTY_MAX || now - A.last_purge_ms >= PURGE_DELAY_MS) purge_locked(false, now);
     sg_arena_unlock();
 }

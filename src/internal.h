@@ -66,8 +66,8 @@ typedef struct sg_page_s {
     uint8_t cls;
     uint8_t in_full;             /* in the heap's full queue */
     uint8_t retired;             /* debugging aid: page given back */
-    uint16_t units;              /* span length in arena units */
-    uint16_t head_offset;        /* tail units: distance back to the head unit */
+    uint32_t units;              /* span length in arena units */
+    uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t carved;             /* slots put into free lists since the page was made */
     /* shared */
     _Atomic(uintptr_t) thread_free;      /* other threads' frees | enum sg_delayed */
