@@ -52,32 +52,33 @@ enum sg_delayed {
 /* A page descriptor: out of line, in the metadata region, one per arena unit (tail units of a
  * multi-unit span only point back at the head). Never adjacent to user data. */
 typedef struct sg_page_s {
-    /* hot: owner thread only */
-    sg_block_t *free;            /* the list allocations pop from */
-    sg_block_t *local_free;      /* the owner's frees */
-    uint32_t used;               /* slots handed out and not yet collected back */
+    /* line 0, read by every thread, written when the page is made or given back */
+    _Alignas(64) uint8_t kind;   /* enum sg_page_kind */
+    uint8_t cls;
+    uint8_t dirty;               /* arena: memory not yet purged */
+    uint8_t guarded;             /* arena: a guard follows the span */
+    uint32_t units;              /* span length in arena units */
+    uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t block_size;
     uintptr_t start;             /* address of slot 0 */
     uint32_t div_magic;          /* slot index = (offset * div_magic) >> 32 */
     uint32_t capacity;           /* slots in the page */
     sg_keys_t keys;              /* free-link secrets of this page (encode.h) */
     uint64_t canary_key;         /* canary and size-word secret, independent of the link keys */
-    uint8_t kind;                /* enum sg_page_kind */
-    uint8_t cls;
+    _Atomic(sg_heap_t *) heap;   /* owner, NULL when abandoned */
+    /* line 1, the owner's: written on every malloc and local free */
+    _Alignas(64) sg_block_t *free; /* the list allocations pop from */
+    sg_block_t *local_free;      /* the owner's frees */
+    uint32_t used;               /* slots handed out and not yet collected back */
+    uint32_t carved;             /* slots put into free lists since the page was made */
     uint8_t in_full;             /* in the heap's full queue */
     uint8_t retired;             /* debugging aid: page given back */
-    uint32_t units;              /* span length in arena units */
-    uint32_t head_offset;        /* tail units: distance back to the head unit */
-    uint32_t carved;             /* slots put into free lists since the page was made */
-    /* shared */
-    _Atomic(uintptr_t) thread_free;      /* other threads' frees | enum sg_delayed */
-    _Atomic(sg_heap_t *) heap;           /* owner, NULL when abandoned */
-    struct sg_page_s *next, *prev;       /* heap queue, abandoned list or arena free list */
-    uint64_t freed_at_ms;                /* arena: when given back (purge delay) */
-    uint8_t dirty;                       /* arena: memory not yet purged */
-    uint8_t guarded;                     /* arena: a guard follows the span */
+    struct sg_page_s *next, *prev; /* heap queue, abandoned list or arena free list */
+    uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
+    /* line 2, written by other threads: kept apart so their frees do not slow the owner */
+    _Alignas(64) _Atomic(uintptr_t) thread_free; /* other threads' frees | enum sg_delayed */
 #if SG_SLOT_STATES
-    _Atomic(uint8_t) state[SG_MAX_SLOTS]; /* enum sg_slot_state per slot */
+    _Alignas(64) _Atomic(uint8_t) state[SG_MAX_SLOTS]; /* enum sg_slot_state per slot */
 #endif
 } sg_page_t;
 

@@ -100,7 +100,7 @@ void sg_page_collect(sg_page_t *page) {
         for (;;) {
             sg_block_t *next = sg_decode(&page->keys, b, b->next);
             if (!next) break;
-            if (sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next) || n >= page->capacity))
+            if (SG_ENCODE_FREELIST && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next) || n >= page->capacity))
                 sg_report_corrupt_list(b, page->block_size);
             b = next;
             n++;
