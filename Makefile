@@ -9,7 +9,13 @@
 .DEFAULT_GOAL := all
 CC      ?= cc
 MODE    ?= all
+# PREFIX_ONLY=1: only the sg_ names are exported, libc's malloc stays libc's (own build dir)
+ifeq ($(PREFIX_ONLY),1)
+BUILD   ?= build/prefix-only
+PREFIX_FLAGS := -DSG_PREFIX_ONLY=1
+else
 BUILD   ?= build
+endif
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla
@@ -18,7 +24,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 LIBCFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -fno-semantic-interposition \
 	-ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free -fstack-protector-strong -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-	-DSG_VERSION=\"$(VERSION)\" -Iinclude -Isrc $(WARN)
+	-DSG_VERSION=\"$(VERSION)\" $(PREFIX_FLAGS) -Iinclude -Isrc $(WARN)
 LIBLDFLAGS := -shared -Wl,-z,relro,-z,now,-z,defs,-z,noexecstack -Wl,--version-script=src/exports.map
 LIBS    := -lsodium -lpthread
 
@@ -82,6 +88,9 @@ demo:
 
 -include tests/tests.mk
 -include bench/bench.mk
+-include fuzz/fuzz.mk
+# further targets (install, launcher, demo, ...) live in mk/*.mk
+-include $(sort $(wildcard mk/*.mk))
 
 tidy:
 	clang-tidy --quiet $(SRCS) -- $(LIBCFLAGS) $(call defs,config/secure.mk,)

@@ -72,6 +72,8 @@ SG_EXPORT void *sg_pvalloc(size_t size) {
 }
 
 /* ---- the libc names --------------------------------------------------------------------- */
+/* PREFIX_ONLY=1 builds leave them out: the program keeps libc's malloc and calls sg_ by name. */
+#ifndef SG_PREFIX_ONLY
 void *malloc(size_t size) SG_ALIAS_M(sg_malloc);
 void free(void *p) SG_ALIAS(sg_free);
 void cfree(void *p) SG_ALIAS(sg_free);
@@ -90,3 +92,4 @@ void __libc_free(void *p) SG_ALIAS(sg_free);
 void *__libc_calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
 void *__libc_realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
 void *__libc_memalign(size_t alignment, size_t size) SG_ALIAS_M(sg_memalign);
+#endif /* SG_PREFIX_ONLY */
