@@ -49,12 +49,15 @@ typedef struct sg_stats_s {
     size_t large_count;     /* live large (directly mapped) blocks */
     size_t large_bytes;     /* their mapped size */
     size_t threads;         /* thread heaps alive */
+    size_t free_unpurged;   /* bytes of free pages kept resident for quick reuse */
 } sg_stats_t;
 
 /* Fill *out with a snapshot of process-wide counters; does not allocate. */
 SG_API void sg_stats_get(sg_stats_t *out);
 /* Write a short human-readable report to the file descriptor fd; does not allocate. */
 SG_API void sg_stats_print(int fd);
+/* Give free memory back to the OS now (what malloc_trim does); 1 if any was released. */
+SG_API int sg_malloc_trim(size_t pad);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,7 @@ void sg_arena_unlock(void) { pthread_mutex_unlock(&arena_mutex); }
 void sg_arena_child_reset(void) { pthread_mutex_init(&arena_mutex, NULL); }
 
 size_t sg_arena_committed(void) { return A.live_units << SG_UNIT_SHIFT; }
+size_t sg_arena_dirty(void) { return A.dirty_bytes; }
 
 /* ---- queue helpers for free spans --------------------------------------------------------- */
 static void span_push_front(sg_queue_t *q, sg_page_t *p) {
@@ -139,10 +140,14 @@ static void purge_locked(bool all, uint64_t now) {
     A.last_purge_ms = now;
 }
 
-void sg_arena_purge(bool all) {
+/* Returns whether any memory was given back. */
+bool sg_arena_purge(bool all) {
     sg_arena_lock();
+    size_t before = A.dirty_bytes;
     purge_locked(all, sg_os_now_ms());
+    bool released = A.dirty_bytes < before;
     sg_arena_unlock();
+    return released;
 }
 
 /* ---- guards --------------------------------------------------------------------------------- */

@@ -146,8 +146,9 @@ SG_INLINE unsigned sg_size_class(size_t need) {
 bool sg_arena_init(void);
 sg_page_t *sg_arena_alloc_span(unsigned units);
 void sg_arena_free_span(sg_page_t *head);
-void sg_arena_purge(bool all);
+bool sg_arena_purge(bool all);
 size_t sg_arena_committed(void);
+size_t sg_arena_dirty(void);
 void sg_arena_lock(void);
 void sg_arena_unlock(void);
 void sg_arena_child_reset(void);
@@ -210,6 +211,7 @@ void sg_large_lock(void);
 void sg_large_unlock(void);
 void sg_large_child_reset(void);
 void sg_large_stats(size_t *count, size_t *bytes);
+bool sg_large_trim(void);
 
 /* ---- random (random.c) ------------------------------------------------------------------ */
 bool sg_random_init(void);

@@ -304,6 +304,22 @@ void sg_large_stats(size_t *count, size_t *bytes) {
     pthread_mutex_unlock(&large_mutex);
 }
 
+/* malloc_trim: unmap every cached mapping (fast builds). */
+bool sg_large_trim(void) {
+    cached_t out[CACHE_SLOTS];
+    size_t n = 0;
+    pthread_mutex_lock(&large_mutex);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (!cache[i].map) continue;
+        out[n++] = cache[i];
+        cache[i].map = 0;
+    }
+    cache_bytes = 0;
+    pthread_mutex_unlock(&large_mutex);
+    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
+    return n > 0;
+}
+
 void sg_large_lock(void) { pthread_mutex_lock(&large_mutex); }
 void sg_large_unlock(void) { pthread_mutex_unlock(&large_mutex); }
 void sg_large_child_reset(void) { pthread_mutex_init(&large_mutex, NULL); }

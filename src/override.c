@@ -5,6 +5,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
 
 #define SG_EXPORT __attribute__((visibility("default")))
 #define SG_ALIAS(name) __attribute__((alias(#name), visibility("default")))
@@ -92,4 +94,65 @@ void __libc_free(void *p) SG_ALIAS(sg_free);
 void *__libc_calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
 void *__libc_realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
 void *__libc_memalign(size_t alignment, size_t size) SG_ALIAS_M(sg_memalign);
+
+/* ---- glibc's introspection calls, answered from slabguard's counters --------------------- */
+/* Programs call these to report or trim memory; without them they would silently get glibc's
+ * answers about glibc's (unused) heap. The byte counts are slabguard's: arena = committed page
+ * memory, hblks/hblkhd = directly mapped blocks, fordblks = free pages kept resident. */
+SG_EXPORT struct mallinfo2 mallinfo2(void) {
+    sg_stats_t s;
+    sg_stats_get(&s);
+    struct mallinfo2 m = { 0 };
+    m.arena = s.mapped - s.large_bytes;
+    m.ordblks = s.pages;
+    m.hblks = s.large_count;
+    m.hblkhd = s.large_bytes;
+    m.fordblks = s.free_unpurged;
+    m.uordblks = s.mapped > s.free_unpurged ? s.mapped - s.free_unpurged : 0;
+    m.keepcost = s.free_unpurged;
+    return m;
+}
+
+static int clamp_int(size_t v) { return v > (size_t)0x7fffffff ? 0x7fffffff : (int)v; }
+
+SG_EXPORT struct mallinfo mallinfo(void) {
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo m = { 0 };
+    m.arena = clamp_int(m2.arena);
+    m.ordblks = clamp_int(m2.ordblks);
+    m.hblks = clamp_int(m2.hblks);
+    m.hblkhd = clamp_int(m2.hblkhd);
+    m.uordblks = clamp_int(m2.uordblks);
+    m.fordblks = clamp_int(m2.fordblks);
+    m.keepcost = clamp_int(m2.keepcost);
+    return m;
+}
+
+SG_EXPORT int malloc_trim(size_t pad) { return sg_malloc_trim(pad); }
+
+SG_EXPORT void malloc_stats(void) { sg_stats_print(2); }
+
+/* glibc's XML shape, one heap: enough for tools that parse it. */
+SG_EXPORT int malloc_info(int options, FILE *fp) {
+    if (options != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    sg_stats_t s;
+    sg_stats_get(&s);
+    fprintf(fp,
+            "<malloc version=\"slabguard-%s\">\n"
+            "<heap nr=\"0\">\n"
+            "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
+            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<system type=\"current\" size=\"%zu\"/>\n"
+            "<system type=\"max\" size=\"%zu\"/>\n"
+            "</heap>\n"
+            "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<system type=\"current\" size=\"%zu\"/>\n"
+            "</malloc>\n",
+            sg_version(), s.pages, s.free_unpurged, s.mapped - s.large_bytes, s.mapped - s.large_bytes,
+            s.large_count, s.large_bytes, s.mapped);
+    return 0;
+}
 #endif /* SG_PREFIX_ONLY */

@@ -11,6 +11,14 @@ void sg_stats_get(sg_stats_t *out) {
     out->pages_abandoned = sg_heap_abandoned_pages();
     sg_large_stats(&out->large_count, &out->large_bytes);
     out->mapped = sg_arena_committed() + out->large_bytes;
+    out->free_unpurged = sg_arena_dirty();
+}
+
+int sg_malloc_trim(size_t pad) {
+    (void)pad; /* every free span is purged; nothing is kept back for the pad */
+    bool a = sg_arena_purge(true);
+    bool b = sg_large_trim();
+    return a || b;
 }
 
 static size_t put(char *buf, size_t at, const char *label, size_t v) {
@@ -37,6 +45,7 @@ void sg_stats_print(int fd) {
     at = put(buf, at, "slabguard: large blocks ", s.large_count);
     at = put(buf, at, "slabguard: large bytes ", s.large_bytes);
     at = put(buf, at, "slabguard: threads ", s.threads);
+    at = put(buf, at, "slabguard: free bytes kept resident ", s.free_unpurged);
     ssize_t w = write(fd, buf, at);
     (void)w;
 }

@@ -1,0 +1,59 @@
+/* Unit tests of src/stats.c and glibc's introspection calls (src/override.c). */
+#include "../check.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <malloc.h>
+
+static void test_mallinfo2_counts_blocks(void) {
+    void *big = opaque_ptr(malloc(opaque_size(3u << 20)));
+    void *small[256];
+    for (int i = 0; i < 256; i++) small[i] = opaque_ptr(malloc(opaque_size(1000)));
+    struct mallinfo2 m = mallinfo2();
+    CHECK(m.hblks >= 1 && m.hblkhd >= (3u << 20), "large block not counted: %zu blocks, %zu bytes", m.hblks, m.hblkhd);
+    CHECK(m.arena >= 256 * 1000, "arena %zu too small for 256 KB of live blocks", m.arena);
+    CHECK(m.ordblks >= 1, "no page counted");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    struct mallinfo old = mallinfo(); /* deprecated, still called by old programs */
+#pragma GCC diagnostic pop
+    CHECK(old.hblks >= 1 && old.arena > 0, "mallinfo disagrees: %d blocks, arena %d", old.hblks, old.arena);
+    free(big);
+    for (int i = 0; i < 256; i++) free(small[i]);
+}
+
+static void test_trim_gives_memory_back(void) {
+    enum { N = 20000 };
+    static void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = malloc(opaque_size(500));
+        memset(p[i], 1, 500);
+    }
+    for (int i = 0; i < N; i++) free(p[i]);
+    sg_stats_t before, after;
+    sg_stats_get(&before);
+    int r = malloc_trim(0);
+    sg_stats_get(&after);
+    CHECK(r == 0 || r == 1, "malloc_trim returned %d", r);
+    CHECK(after.free_unpurged == 0, "%zu free bytes still resident after malloc_trim", after.free_unpurged);
+    if (before.free_unpurged) CHECK(r == 1, "memory was released but malloc_trim said 0");
+}
+
+static void test_info_and_stats_print(void) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    REQUIRE(f != NULL, "open_memstream");
+    CHECK(malloc_info(0, f) == 0, "malloc_info failed");
+    fclose(f);
+    CHECK(buf && strstr(buf, "<malloc version=\"slabguard-") && strstr(buf, "</malloc>"), "malloc_info: %s", buf ? buf : "(null)");
+    free(buf);
+    CHECK(malloc_info(1, stdout) == -1 && errno == EINVAL, "malloc_info(1) should fail with EINVAL");
+}
+
+int main(void) {
+    RUN(test_mallinfo2_counts_blocks);
+    RUN(test_trim_gives_memory_back);
+    RUN(test_info_and_stats_print);
+    return check_exit();
+}
