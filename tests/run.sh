@@ -12,7 +12,8 @@
 #       (anchored at the line start). In the fast variant a misuse that is not caught is listed
 #       as "fast: not caught" (neither passed nor failed) unless the source says "// fast: expect".
 # Then, once (each handles the variants itself, given BUILD_DIR as $1):
-#   tests/preload/*.sh and the executable fuzz/check-*.sh: they print ok / not ok lines too.
+#   tests/preload/*.sh, tests/build/*.sh, tests/install/*.sh and the executable fuzz/check-*.sh:
+#   they print ok / not ok lines too.
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything failed.
 # Environment: SG_TEST_VARIANTS ("secure fast"), SG_TEST_FILTER (an ERE on "<dir>/<name>": run
@@ -199,7 +200,8 @@ for variant in $VARIANTS; do
 done
 
 echo "# ---- real programs under LD_PRELOAD, fuzz checks"
-for script in tests/preload/*.sh fuzz/check-*.sh; do
+for script in tests/preload/*.sh tests/build/*.sh tests/install/*.sh fuzz/check-*.sh; do
+    [ -e "$script" ] || continue
     case $script in fuzz/*) [ -x "$script" ] || continue ;; esac
     selected "${script%.sh}" && run_script "$script"
 done

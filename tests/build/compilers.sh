@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# tests/build/compilers.sh: the library builds warning-free (-Werror) with clang as well as gcc,
+# and exports nothing but the malloc family and the sg_ API.
+set -u
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+allowed='^(malloc|free|cfree|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_trim|malloc_stats|malloc_info|__libc_(malloc|free|calloc|realloc|memalign)|sg_[a-z0-9_]+)$'
+for cc in gcc clang; do
+    if ! command -v "$cc" >/dev/null; then echo "ok build $cc # skip: $cc not installed"; continue; fi
+    if make -s -j2 CC="$cc" BUILD="$out/$cc" >"$out/$cc.log" 2>&1; then
+        echo "ok build $cc: both variants build with -Wall -Wextra -Werror"
+    else
+        echo "not ok build $cc: $(grep -m1 -E 'error|warning' "$out/$cc.log")"
+        continue
+    fi
+    for lib in libslabguard.so libslabguard-fast.so; do
+        extra=$(nm -D --defined-only "$out/$cc/$lib" | awk '$2 ~ /^[TWiV]$/ {print $3}' | sed 's/@.*//' | grep -vE "$allowed" | tr '\n' ' ')
+        if [ -z "$extra" ]; then echo "ok build $cc $lib: exports only the malloc family and sg_*"
+        else echo "not ok build $cc $lib: also exports $extra"; fi
+        if readelf -lW "$out/$cc/$lib" | grep -q GNU_RELRO && readelf -dW "$out/$cc/$lib" | grep -qE 'BIND_NOW|FLAGS.*NOW'; then
+            echo "ok build $cc $lib: full RELRO (-z relro -z now)"
+        else
+            echo "not ok build $cc $lib: not linked with -z relro -z now"
+        fi
+    done
+done
