@@ -286,7 +286,12 @@ void sg_heap_abandon(sg_heap_t *heap) {
     sg_heap_init(heap);
 }
 
-size_t sg_heap_abandoned_pages(void) { return abandoned_count; }
+size_t sg_heap_abandoned_pages(void) {
+    pthread_mutex_lock(&abandoned_mutex);
+    size_t n = abandoned_count;
+    pthread_mutex_unlock(&abandoned_mutex);
+    return n;
+}
 
 void sg_heap_lock_all(void) { pthread_mutex_lock(&abandoned_mutex); }
 void sg_heap_unlock_all(void) { pthread_mutex_unlock(&abandoned_mutex); }

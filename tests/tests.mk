@@ -35,7 +35,13 @@ $(foreach v,$(TEST_VARIANTS),$(eval $(call TEST_VARIANT_RULES,$(v))))
 
 TEST_LIBRARIES := $(foreach v,$(TEST_VARIANTS),$(BUILD)/$(call lib_name,$(v)).so $(BUILD)/$(call lib_name,$(v)).a)
 
-.PHONY: check check-build
+.PHONY: check check-build check-sanitize
+# The unit, API and stress tests under UBSan, and the cross-thread ones under TSan through the
+# sg_ API (tests/sanitize.sh). A few minutes; .ci/run runs it after make check.
+check-sanitize:
+	@scripts/deps.sh check
+	@bash tests/sanitize.sh
+
 # Dependencies first (the compiler needs libsodium-dev), then the build, then the run: three
 # steps in order even under make -j. The build goes as far as it can (-k); whatever did not
 # build is counted by the runner (a failed build, and each missing program, is a failure), so
