@@ -33,6 +33,23 @@ SG_API SG_MALLOC_ATTR void *sg_valloc(size_t size);
 SG_API SG_MALLOC_ATTR void *sg_pvalloc(size_t size);
 SG_API size_t sg_malloc_usable_size(const void *p);
 
+/* ---- first-class heaps ------------------------------------------------------------------------ */
+/* A heap owns its blocks: sg_heap_destroy frees all of them at once. Allocate from a heap (and
+ * sg_heap_free into it) from one thread at a time; sg_free of a heap's block works from any
+ * thread. Misuse is reported and aborts: a destroyed or invalid heap handle, a block of another
+ * heap given to sg_heap_free or sg_heap_realloc. */
+typedef struct sg_heap_s sg_heap_t;
+SG_API sg_heap_t *sg_heap_new(void);
+/* A heap that maps at most max_bytes (pages and large blocks): past it, NULL with ENOMEM. */
+SG_API sg_heap_t *sg_heap_new_limited(size_t max_bytes);
+SG_API SG_MALLOC_ATTR void *sg_heap_malloc(sg_heap_t *heap, size_t size);
+SG_API SG_MALLOC_ATTR void *sg_heap_calloc(sg_heap_t *heap, size_t count, size_t size);
+SG_API void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size);
+SG_API void sg_heap_free(sg_heap_t *heap, void *p);
+SG_API void sg_heap_destroy(sg_heap_t *heap);
+/* Bytes the heap has mapped now (what its limit counts). */
+SG_API size_t sg_heap_mapped(sg_heap_t *heap);
+
 /* ---- the build ------------------------------------------------------------------------------ */
 /* "0.1.0" */
 SG_API const char *sg_version(void);

@@ -38,6 +38,25 @@ void *sg_alloc(size_t size) {
     return alloc_large_or_fail(size);
 }
 
+/* Allocation from a given heap (first-class heaps); zero: the block must read zero. */
+void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero) {
+    if (size > SMALL_MAX_REQUEST) {
+        if (size > SG_MAX_REQUEST) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        size_t bytes = (size + 2 * SG_OS_PAGE + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+        if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return sg_large_alloc_owned(size, 0, zero, heap);
+    }
+    void *p = heap_alloc_class(heap, size, sg_size_class(size + SG_CANARY_OVERHEAD));
+    if (p && zero && !SG_ZERO_ON_FREE) memset(p, 0, size);
+    return p;
+}
+
 void *sg_alloc_zeroed(size_t count, size_t size) {
     size_t total;
     if (sg_unlikely(__builtin_mul_overflow(count, size, &total) || total > SG_MAX_REQUEST)) {

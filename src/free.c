@@ -91,7 +91,7 @@ void sg_free_impl(void *p) {
     sg_slot_check_live(page, p);
     sg_heap_t *heap = sg_tls_heap;
     sg_slot_zero(page, p);
-    if (SG_QUARANTINE) {
+    if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
         sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_QUARANTINED);
         p = quarantine_swap(heap, p);
         if (!p) return;

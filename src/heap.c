@@ -53,6 +53,10 @@ void sg_heap_init(sg_heap_t *heap) {
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
     heap->alloc_count = heap->free_count = 0;
     heap->is_empty = 0;
+    heap->first_class = 0;
+    heap->magic = 0;
+    heap->limit = 0;
+    atomic_store_explicit(&heap->mapped, 0, memory_order_relaxed);
     for (unsigned i = 0; i < SG_RETIRE_RING; i++) heap->retired[i] = NULL;
     heap->retired_pos = 0;
     heap->rng = sg_random_seed_thread(heap);
@@ -171,8 +175,11 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
 }
 
 static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
+    size_t bytes = (size_t)sg_class_units[cls] << SG_UNIT_SHIFT;
+    if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) return NULL;
     sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls]);
     if (!page) return NULL;
+    if (heap->first_class) atomic_fetch_add_explicit(&heap->mapped, bytes, memory_order_relaxed);
     sg_page_init(page, cls, heap);
     queue_push_front(&heap->queue[cls], page);
     return page;
@@ -193,7 +200,7 @@ static sg_page_t *find_page(sg_heap_t *heap, unsigned cls) {
         sg_page_t *next = page->next;
         if (page_to_full(heap, page)) page = next; /* else: a remote free arrived, collect again */
     }
-    page = adopt_abandoned(heap, cls);
+    page = heap->first_class ? NULL : adopt_abandoned(heap, cls); /* thread heaps adopt */
     if (!page) page = fresh_page(heap, cls);
     if (page && !page->free) {
         sg_page_collect(page);
@@ -212,8 +219,13 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     sg_page_t *page = find_page(heap, cls);
     heap->current[cls] = page ? page : &sg_page_empty;
     if (sg_unlikely(!page)) {
-        /* the arena is full or the kernel refuses: a directly mapped block still may work */
-        return sg_large_alloc(size, 0, false);
+        /* the arena is full or the kernel refuses: a directly mapped block still may work
+         * (not past a heap's own limit) */
+        if (heap->limit) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return sg_large_alloc_owned(size, 0, false, heap->first_class ? heap : NULL);
     }
     sg_block_t *b = page->free;
     page->free = sg_decode(&page->keys, b, b->next);
@@ -284,6 +296,15 @@ void sg_heap_abandon(sg_heap_t *heap) {
     }
     for_each_page(heap, hand_on);
     sg_heap_init(heap);
+}
+
+/* sg_heap_destroy: every page of the heap goes back, whatever it holds. */
+void sg_heap_discard_pages(sg_heap_t *heap) {
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
+        for (sg_page_t *p = heap->queue[c].first, *n; p; p = n) { n = p->next; sg_page_discard(p); }
+    }
+    for (sg_page_t *p = heap->full.first, *n; p; p = n) { n = p->next; sg_page_discard(p); }
+    atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
 }
 
 size_t sg_heap_abandoned_pages(void) {

@@ -33,7 +33,7 @@ void sg_ro_unseal(void) { (void)sg_os_commit(&sg_ro, sizeof sg_ro); }
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static sg_heap_t *pool_free;
 
-static sg_heap_t *pool_get(void) {
+sg_heap_t *sg_init_pool_get(void) {
     pthread_mutex_lock(&pool_mutex);
     if (!pool_free) {
         size_t chunk = 256 * 1024, n = chunk / sizeof(sg_heap_t);
@@ -49,7 +49,7 @@ static sg_heap_t *pool_get(void) {
     return heap;
 }
 
-static void pool_put(sg_heap_t *heap) {
+void sg_init_pool_put(sg_heap_t *heap) {
     pthread_mutex_lock(&pool_mutex);
     heap->pool_next = pool_free;
     pool_free = heap;
@@ -64,7 +64,7 @@ static void thread_done(void *arg) {
     sg_tls_heap = &sg_heap_empty;
     atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
     if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
-    else pool_put(heap);
+    else sg_init_pool_put(heap);
 }
 
 /* ---- fork ----------------------------------------------------------------------------------- */
@@ -172,7 +172,7 @@ sg_heap_t *sg_init_thread(void) {
     sg_heap_t *heap = NULL;
     int expected = 0;
     if (atomic_compare_exchange_strong(&main_heap_taken, &expected, 1)) heap = &main_heap;
-    else heap = pool_get();
+    else heap = sg_init_pool_get();
     if (!heap) return NULL;
     sg_heap_init(heap);
     heap->is_main = heap == &main_heap;

@@ -57,6 +57,7 @@ typedef struct sg_page_s {
     uint8_t cls;
     uint8_t dirty;               /* arena: memory not yet purged */
     uint8_t guarded;             /* arena: a guard follows the span */
+    uint8_t first_class;         /* owned by an sg_heap_new heap: frees skip the quarantine */
     uint32_t units;              /* span length in arena units */
     uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t block_size;
@@ -104,6 +105,10 @@ struct sg_heap_s {
     size_t quarantine_mask;              /* ring size - 1 */
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
     uint8_t is_main;
+    uint8_t first_class;                 /* made by sg_heap_new, not a thread's */
+    uint64_t magic;                      /* first-class heaps: SG_HEAP_ALIVE while usable */
+    size_t limit;                        /* first-class heaps: capacity in bytes (0: none) */
+    _Atomic(size_t) mapped;              /* first-class heaps: bytes of pages and large blocks */
 #if SG_QUARANTINE
     void *quarantine[SG_QUARANTINE_SLOTS];
 #endif
@@ -165,6 +170,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
 bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
 void sg_page_collect(sg_page_t *page);
 void sg_page_release(sg_page_t *page);
+void sg_page_discard(sg_page_t *page);
 sg_block_t *sg_page_collect_thread_free(sg_page_t *page, uint32_t *count);
 bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never);
 
@@ -186,12 +192,14 @@ void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_init(sg_heap_t *heap);
 void sg_heap_abandon(sg_heap_t *heap);
 void sg_heap_collect_delayed(sg_heap_t *heap);
+void sg_heap_discard_pages(sg_heap_t *heap);
 void sg_heap_lock_all(void);
 void sg_heap_unlock_all(void);
 size_t sg_heap_abandoned_pages(void);
 
 /* ---- alloc (alloc.c) and free (free.c) -------------------------------------------------- */
 void *sg_alloc(size_t size);
+void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero);
 void *sg_alloc_aligned(size_t alignment, size_t size);
 void *sg_alloc_zeroed(size_t count, size_t size);
 void *sg_realloc_impl(void *p, size_t size);
@@ -204,6 +212,8 @@ size_t sg_usable_size_impl(const void *p);
 
 /* ---- large blocks (large.c) ------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero);
+void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner);
+void sg_large_discard_owned(sg_heap_t *owner);
 void sg_large_free(void *p);
 size_t sg_large_usable_size(const void *p);
 void *sg_large_realloc(void *p, size_t size);
@@ -236,6 +246,8 @@ void sg_report_warning(const char *msg);
 
 /* ---- init (init.c) ---------------------------------------------------------------------- */
 sg_heap_t *sg_init_thread(void);
+sg_heap_t *sg_init_pool_get(void);
+void sg_init_pool_put(sg_heap_t *heap);
 bool sg_init_process(void);
 void sg_ro_unseal(void);
 void sg_ro_seal(void);

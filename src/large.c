@@ -15,6 +15,7 @@ typedef struct entry_s {
     size_t size;         /* requested size */
     uintptr_t map;       /* start of the mapping */
     size_t map_size;
+    sg_heap_t *owner;    /* first-class heap that owns it, or NULL */
 } entry_t;
 
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -167,6 +168,10 @@ static bool cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *
 
 /* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
+    return sg_large_alloc_owned(size, alignment, zero, NULL);
+}
+
+void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
@@ -198,7 +203,8 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
         user = (uintptr_t)map;
         if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
     }
-    entry_t e = { user, size, (uintptr_t)map, map_size };
+    entry_t e = { user, size, (uintptr_t)map, map_size, owner };
+    if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size, memory_order_relaxed);
     pthread_mutex_lock(&large_mutex);
     bool ok = table_insert(&e);
     pthread_mutex_unlock(&large_mutex);
@@ -228,6 +234,7 @@ void sg_large_free(void *p) {
     entry_t old = *e;
     table_remove(e);
     pthread_mutex_unlock(&large_mutex);
+    if (old.owner) atomic_fetch_sub_explicit(&old.owner->mapped, old.map_size, memory_order_relaxed);
     if (!SG_LARGE_QUARANTINE) {
         uintptr_t evict;
         size_t evict_size = 0;
@@ -281,7 +288,9 @@ void *sg_large_realloc(void *p, size_t size) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
-            entry_t ne = { (uintptr_t)q, size, (uintptr_t)q, new_map };
+            entry_t ne = { (uintptr_t)q, size, (uintptr_t)q, new_map, e->owner };
+            if (e->owner)
+                atomic_fetch_add_explicit(&e->owner->mapped, new_map - e->map_size, memory_order_relaxed);
             table_remove(e);
             bool ok = table_insert(&ne);
             pthread_mutex_unlock(&large_mutex);
@@ -295,6 +304,24 @@ void *sg_large_realloc(void *p, size_t size) {
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);
     return q;
+}
+
+/* sg_heap_destroy: unmap every large block the heap owns. */
+void sg_large_discard_owned(sg_heap_t *owner) {
+    for (;;) {
+        entry_t victim = { 0, 0, 0, 0, NULL };
+        pthread_mutex_lock(&large_mutex);
+        for (size_t i = 0; i < table_cap; i++) {
+            if (table[i].addr && table[i].owner == owner) {
+                victim = table[i];
+                table_remove(&table[i]);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&large_mutex);
+        if (!victim.addr) return;
+        sg_os_unmap((void *)victim.map, victim.map_size);
+    }
 }
 
 void sg_large_stats(size_t *count, size_t *bytes) {

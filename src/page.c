@@ -2,6 +2,7 @@
  * random order in secure builds), collecting the frees of its owner and of other threads, and
  * giving it back to the arena. */
 #include "internal.h"
+#include "os.h"
 #include "slot.h"
 
 #include <string.h>
@@ -24,6 +25,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->retired = 0;
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
+    page->first_class = heap->first_class;
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     sg_random_page_keys(&page->keys, &page->canary_key, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
@@ -172,6 +174,20 @@ void sg_page_release(sg_page_t *page) {
     }
     page->free = page->local_free = NULL;
     page->retired = 1;
+    atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
+    sg_arena_free_span(page);
+}
+
+/* A destroyed heap's page: its blocks die with it. The memory is purged (it reads zero again,
+ * which fresh slots rely on) and the span goes back to the arena. */
+void sg_page_discard(sg_page_t *page) {
+#if SG_SLOT_STATES
+    memset((void *)page->state, 0, page->capacity);
+#endif
+    sg_os_purge((void *)page->start, (size_t)page->units << SG_UNIT_SHIFT);
+    page->free = page->local_free = NULL;
+    atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NEVER_DELAYED, memory_order_relaxed);
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
     sg_arena_free_span(page);

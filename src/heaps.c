@@ -1,0 +1,112 @@
+/* heaps.c: first-class heaps (sg_heap_new). A heap is the same object as a thread's heap, with
+ * no thread attached: its pages are its own, sg_heap_destroy gives all of them back at once, and
+ * a limited heap refuses to grow past its capacity. Its allocations (and sg_heap_free) are not
+ * synchronised: use a heap from one thread at a time; sg_free of its blocks is safe anywhere. */
+#include "internal.h"
+#include "slot.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#define SG_HEAP_ALIVE 0x5e1f4ea9a11fe5edULL   /* magic of a usable first-class heap */
+#define SG_HEAP_DEAD  0xdeadbea9dead0001ULL
+
+/* Destroyed heaps wait here before their structure is reused, so that a stale handle is still
+ * recognised as destroyed for a while. */
+#define GRAVEYARD 64
+static pthread_mutex_t graveyard_mutex = PTHREAD_MUTEX_INITIALIZER;
+static sg_heap_t *graveyard[GRAVEYARD];
+static size_t graveyard_pos;
+
+static SG_COLD _Noreturn void bad_heap(const sg_heap_t *heap) {
+    sg_report_fatal(heap && heap->magic == SG_HEAP_DEAD ? "use of destroyed heap" : "invalid heap", heap, 0);
+}
+
+/* Every entry point checks its handle: one compare. */
+static inline sg_heap_t *checked(sg_heap_t *heap) {
+    if (sg_unlikely(!heap || heap->magic != SG_HEAP_ALIVE)) bad_heap(heap);
+    return heap;
+}
+
+sg_heap_t *sg_heap_new_limited(size_t max_bytes) {
+    if (!sg_init_thread() && !sg_init_process()) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    sg_heap_t *heap = sg_init_pool_get();
+    if (!heap) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    sg_heap_init(heap);
+    heap->first_class = 1;
+    heap->limit = max_bytes;
+    heap->magic = SG_HEAP_ALIVE;
+    return heap;
+}
+
+sg_heap_t *sg_heap_new(void) { return sg_heap_new_limited(0); }
+
+void *sg_heap_malloc(sg_heap_t *heap, size_t size) { return sg_alloc_in(checked(heap), size, false); }
+
+void *sg_heap_calloc(sg_heap_t *heap, size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return sg_alloc_in(checked(heap), total, true);
+}
+
+/* The owner of a block: its page's heap, or the large registry's record. */
+static bool block_belongs_to(sg_heap_t *heap, void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (!sg_in_arena(a)) return true; /* large blocks: checked by the registry at free */
+    sg_page_t *page = sg_page_of(a);
+    return page->kind == SG_PAGE_SMALL && atomic_load_explicit(&page->heap, memory_order_relaxed) == heap;
+}
+
+void sg_heap_free(sg_heap_t *heap, void *p) {
+    checked(heap);
+    if (!p) return;
+    if (sg_unlikely(!block_belongs_to(heap, p))) sg_report_fatal("free into the wrong heap", p, 0);
+    sg_free_impl(p);
+}
+
+void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
+    checked(heap);
+    if (!p) return sg_alloc_in(heap, size, false);
+    if (sg_unlikely(!block_belongs_to(heap, p))) sg_report_fatal("realloc into the wrong heap", p, 0);
+    if (size == 0) {
+        sg_free_impl(p);
+        return NULL;
+    }
+    size_t old = sg_usable_size_impl(p);
+    if (sg_in_arena((uintptr_t)p)) {
+        sg_page_t *page = sg_page_of((uintptr_t)p);
+        size_t need = size + SG_CANARY_OVERHEAD;
+        if (need <= page->block_size && need * 2 > page->block_size) return sg_realloc_impl(p, size); /* in place */
+    }
+    void *q = sg_alloc_in(heap, size, false);
+    if (!q) return NULL;
+    memcpy(q, p, old < size ? old : size);
+    sg_free_impl(p);
+    return q;
+}
+
+void sg_heap_destroy(sg_heap_t *heap) {
+    if (!heap) return;
+    checked(heap);
+    heap->magic = SG_HEAP_DEAD;
+    sg_heap_discard_pages(heap);
+    sg_large_discard_owned(heap);
+    pthread_mutex_lock(&graveyard_mutex);
+    sg_heap_t *old = graveyard[graveyard_pos];
+    graveyard[graveyard_pos] = heap;
+    graveyard_pos = (graveyard_pos + 1) % GRAVEYARD;
+    pthread_mutex_unlock(&graveyard_mutex);
+    if (old) sg_init_pool_put(old);
+}
+
+size_t sg_heap_mapped(sg_heap_t *heap) { return atomic_load_explicit(&checked(heap)->mapped, memory_order_relaxed); }

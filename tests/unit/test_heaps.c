@@ -1,0 +1,94 @@
+/* Unit tests of src/heaps.c: first-class heaps. */
+#include "../check.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+
+static void test_destroy_frees_everything(void) {
+    sg_stats_t s0, s1, s2;
+    sg_stats_get(&s0);
+    sg_heap_t *h = sg_heap_new();
+    REQUIRE(h, "sg_heap_new");
+    for (int i = 0; i < 20000; i++) {
+        char *p = sg_heap_malloc(h, (size_t)(16 + i % 900));
+        REQUIRE(p, "sg_heap_malloc %d", i);
+        memset(p, 0x33, (size_t)(16 + i % 900));
+    }
+    void *big = sg_heap_malloc(h, 1u << 20);
+    REQUIRE(big, "large block in a heap");
+    memset(big, 1, 1u << 20);
+    sg_stats_get(&s1);
+    CHECK(sg_heap_mapped(h) >= (size_t)20000 * 16 + (1u << 20), "heap maps only %zu bytes", sg_heap_mapped(h));
+    CHECK(s1.pages > s0.pages && s1.large_count > s0.large_count, "pages %zu -> %zu", s0.pages, s1.pages);
+    sg_heap_destroy(h);
+    sg_stats_get(&s2);
+    CHECK(s2.pages <= s0.pages + 1, "pages left after destroy: %zu (before %zu)", s2.pages, s0.pages);
+    CHECK(s2.large_count == s0.large_count, "large blocks left after destroy: %zu", s2.large_count);
+}
+
+static void test_calloc_and_realloc(void) {
+    sg_heap_t *h = sg_heap_new();
+    for (int round = 0; round < 3; round++) {
+        unsigned char *p = sg_heap_calloc(h, 100, 10);
+        REQUIRE(p, "sg_heap_calloc");
+        for (int i = 0; i < 1000; i++) REQUIRE(p[i] == 0, "byte %d of calloc not zero", i);
+        memset(p, 0xee, 1000);
+        for (size_t n = 1000; n < (1u << 21); n = n * 3 / 2) {
+            p = sg_heap_realloc(h, p, n * 3 / 2);
+            REQUIRE(p, "sg_heap_realloc to %zu", n * 3 / 2);
+            REQUIRE(p[0] == 0xee && p[999] == 0xee, "contents lost growing to %zu", n * 3 / 2);
+        }
+        sg_heap_free(h, p);
+    }
+    CHECK(sg_heap_malloc(h, SIZE_MAX) == NULL && errno == ENOMEM, "huge request");
+    sg_heap_destroy(h);
+}
+
+static void test_limit(void) {
+    size_t limit = (size_t)4 << 20;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    size_t got = 0;
+    void *p;
+    errno = 0;
+    while ((p = sg_heap_malloc(h, 4000)) != NULL) {
+        got += 4000;
+        REQUIRE(got < 2 * limit, "the limited heap keeps giving: %zu bytes", got);
+    }
+    CHECK(errno == ENOMEM, "errno %d after the limit", errno);
+    CHECK(got > limit / 2 && sg_heap_mapped(h) <= limit, "got %zu bytes, mapped %zu of %zu", got, sg_heap_mapped(h), limit);
+    CHECK(sg_heap_malloc(h, 3u << 20) == NULL, "a large block past the limit");
+    /* the process heap is unaffected */
+    void *q = malloc(4000);
+    CHECK(q != NULL, "malloc failed while a limited heap is full");
+    free(q);
+    sg_heap_destroy(h);
+}
+
+static void *free_from_thread(void *arg) {
+    void **blocks = arg;
+    for (int i = 0; i < 1000; i++) sg_free(blocks[i]);
+    return NULL;
+}
+
+static void test_blocks_freed_by_another_thread(void) {
+    sg_heap_t *h = sg_heap_new();
+    static void *blocks[1000];
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 1000; i++) blocks[i] = sg_heap_malloc(h, 200);
+        pthread_t t;
+        pthread_create(&t, NULL, free_from_thread, blocks);
+        pthread_join(t, NULL);
+    }
+    size_t mapped = sg_heap_mapped(h);
+    CHECK(mapped <= (size_t)6 << 16, "blocks freed elsewhere were not reused: %zu bytes mapped", mapped);
+    sg_heap_destroy(h);
+}
+
+int main(void) {
+    RUN(test_destroy_frees_everything);
+    RUN(test_calloc_and_realloc);
+    RUN(test_limit);
+    RUN(test_blocks_freed_by_another_thread);
+    return check_exit();
+}
