@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-allowed='^(malloc|free|cfree|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_trim|malloc_stats|malloc_info|__libc_(malloc|free|calloc|realloc|memalign)|sg_[a-z0-9_]+)$'
+allowed='^(malloc|free|cfree|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_trim|malloc_stats|malloc_info|__libc_(malloc|free|calloc|realloc|memalign|valloc|pvalloc)|sg_[a-z0-9_]+)$'
 for cc in gcc clang; do
     if ! command -v "$cc" >/dev/null; then echo "ok build $cc # skip: $cc not installed"; continue; fi
     if make -s -j2 CC="$cc" BUILD="$out/$cc" >"$out/$cc.log" 2>&1; then
