@@ -94,6 +94,8 @@ void __libc_free(void *p) SG_ALIAS(sg_free);
 void *__libc_calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
 void *__libc_realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
 void *__libc_memalign(size_t alignment, size_t size) SG_ALIAS_M(sg_memalign);
+void *__libc_valloc(size_t size) SG_ALIAS_M(sg_valloc);
+void *__libc_pvalloc(size_t size) SG_ALIAS_M(sg_pvalloc);
 
 /* ---- glibc's introspection calls, answered from slabguard's counters --------------------- */
 /* Programs call these to report or trim memory; without them they would silently get glibc's
