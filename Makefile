@@ -17,6 +17,8 @@ else
 BUILD   ?= build
 endif
 VERSION := 0.1.0
+# The soname's number, the major of VERSION: libslabguard.so.0 (mk/install.mk installs the links).
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla
 # -fno-builtin: the compiler must not turn our own code into calls to malloc/calloc/memset of ours.
@@ -61,7 +63,8 @@ $(BUILD)/$(1):
 	mkdir -p $$@
 $(BUILD)/$(call lib_name,$(1)).so: $$($(1)_OBJS) src/exports.map
 	@echo "  LD $$@"
-	@$$(CC) $$(LIBLDFLAGS) $$(LDFLAGS) -Wl,-soname,$(call lib_name,$(1)).so -o $$@ $$($(1)_OBJS) $$(LIBS)
+	@$$(CC) $$(LIBLDFLAGS) $$(LDFLAGS) -Wl,-soname,$(call lib_name,$(1)).so.$(SOVERSION) -o $$@ $$($(1)_OBJS) $$(LIBS)
+	@ln -sf $(call lib_name,$(1)).so $$@.$(SOVERSION)
 $(BUILD)/$(call lib_name,$(1)).a: $$($(1)_OBJS)
 	rm -f $$@ && ar rcs $$@ $$($(1)_OBJS)
 endef
