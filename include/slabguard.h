@@ -67,6 +67,7 @@ typedef struct sg_stats_s {
     size_t large_bytes;     /* their mapped size */
     size_t threads;         /* thread heaps alive */
     size_t free_unpurged;   /* bytes of free pages kept resident for quick reuse */
+    size_t arena_used;      /* bytes of the arena's address space ever handed out */
 } sg_stats_t;
 
 /* Fill *out with a snapshot of process-wide counters; does not allocate. */

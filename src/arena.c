@@ -74,6 +74,7 @@ void sg_arena_child_reset(void) { pthread_mutex_init(&arena_mutex, NULL); }
 
 size_t sg_arena_committed(void) { return A.live_units << SG_UNIT_SHIFT; }
 size_t sg_arena_dirty(void) { return A.dirty_bytes; }
+size_t sg_arena_frontier(void) { return A.frontier << SG_UNIT_SHIFT; }
 
 /* ---- queue helpers for free spans --------------------------------------------------------- */
 static void span_push_front(sg_queue_t *q, sg_page_t *p) {

@@ -154,6 +154,7 @@ void sg_arena_free_span(sg_page_t *head);
 bool sg_arena_purge(bool all);
 size_t sg_arena_committed(void);
 size_t sg_arena_dirty(void);
+size_t sg_arena_frontier(void);
 void sg_arena_lock(void);
 void sg_arena_unlock(void);
 void sg_arena_child_reset(void);

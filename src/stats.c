@@ -12,6 +12,7 @@ void sg_stats_get(sg_stats_t *out) {
     sg_large_stats(&out->large_count, &out->large_bytes);
     out->mapped = sg_arena_committed() + out->large_bytes;
     out->free_unpurged = sg_arena_dirty();
+    out->arena_used = sg_arena_frontier();
 }
 
 int sg_malloc_trim(size_t pad) {
@@ -46,6 +47,7 @@ void sg_stats_print(int fd) {
     at = put(buf, at, "slabguard: large bytes ", s.large_bytes);
     at = put(buf, at, "slabguard: threads ", s.threads);
     at = put(buf, at, "slabguard: free bytes kept resident ", s.free_unpurged);
+    at = put(buf, at, "slabguard: arena bytes used ", s.arena_used);
     ssize_t w = write(fd, buf, at);
     (void)w;
 }

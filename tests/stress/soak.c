@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "slabguard.h"
 
 #define THREADS 8
 #define SLOTS 8192
@@ -66,7 +67,12 @@ static void test_soak(void) {
     for (int s = 1; s <= seconds; s++) {
         sleep(1);
         if (s == (seconds + 4) / 5) early = resident_bytes();
-        if (e) printf("# %ds: resident %zu MiB, %lu blocks\n", s, resident_bytes() >> 20, atomic_load(&next_id));
+        if (e) {
+            sg_stats_t st;
+            sg_stats_get(&st);
+            printf("# %ds: resident %zu MiB, %lu blocks, %zu pages, arena %zu MiB used, %zu MiB mapped\n", s,
+                   resident_bytes() >> 20, atomic_load(&next_id), st.pages, st.arena_used >> 20, st.mapped >> 20);
+        }
     }
     late = resident_bytes();
     atomic_store(&stop, 1);
