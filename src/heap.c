@@ -190,6 +190,8 @@ static sg_page_t *find_page(sg_heap_t *heap, unsigned cls) {
     sg_page_t *page = q->first;
     while (page) {
         sg_page_collect(page);
+        /* emptied by other threads' frees: it may go back to the arena like a locally emptied one */
+        if (page->used == 0 && page != q->first) sg_heap_page_retire(heap, page);
         if (page->free || sg_page_extend(page, heap)) {
             if (q->first != page) {
                 queue_remove(q, page);
