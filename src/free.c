@@ -62,7 +62,7 @@ static SG_NOINLINE void free_local_slow(sg_heap_t *heap, sg_page_t *page) {
 }
 
 /* Give block b (already checked and scrubbed) back to its page. */
-void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
+SG_INLINE void free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
     if (sg_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
         b->next = sg_encode(&page->keys, b, page->local_free);
         page->local_free = b;
@@ -71,6 +71,8 @@ void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
         free_remote(page, b);
     }
 }
+
+void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block(heap, page, b); }
 
 /* ---- free ------------------------------------------------------------------------------------ */
 static SG_COLD void free_invalid(void *p) {
@@ -99,7 +101,7 @@ void sg_free_impl(void *p) {
         sg_slot_check_first_word(page, p);
     }
     sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_FREE);
-    sg_free_block(heap, page, p);
+    free_block(heap, page, p);
 }
 
 /* ---- usable size ---------------------------------------------------------------------------- */

@@ -136,6 +136,7 @@ extern sg_page_t sg_page_empty;
 /* ---- size classes (size_class.c) -------------------------------------------------------- */
 extern const uint32_t sg_class_size[SG_CLASS_COUNT];
 extern const uint8_t sg_class_units[SG_CLASS_COUNT];
+extern const uint8_t sg_class_small[65];
 void sg_size_class_check(void);
 
 /* Class for a block of `need` bytes, 1 <= need <= SG_MAX_CLASS. 16-byte steps up to 128, then
@@ -145,6 +146,12 @@ SG_INLINE unsigned sg_size_class(size_t need) {
     if (s < 128) return (unsigned)(s >> 4);
     unsigned p = 63u - (unsigned)__builtin_clzl(s);
     return 8u + (p - 7u) * 8u + (unsigned)((s >> (p - 3u)) & 7u);
+}
+
+/* The same, with a table lookup for the common small sizes (the malloc fast path). */
+SG_INLINE unsigned sg_size_class_fast(size_t need) {
+    if (sg_likely(need <= 1024)) return sg_class_small[(need + 15) >> 4];
+    return sg_size_class(need);
 }
 
 /* ---- arena (arena.c) -------------------------------------------------------------------- */

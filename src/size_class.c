@@ -23,6 +23,9 @@ const uint8_t sg_class_units[SG_CLASS_COUNT] = {
     10, 12, 13, 14, 15, 16, 16, 16,             /* 72 KiB .. 128 KiB */
 };
 
+/* Class of every size up to 1 KiB in 16-byte steps: sg_class_small[(need + 15) >> 4]. */
+const uint8_t sg_class_small[65] = { 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23, 24, 24, 24, 24, 25, 25, 25, 25, 26, 26, 26, 26, 27, 27, 27, 27, 28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30, 30, 31, 31, 31, 31 };
+
 _Static_assert(sizeof(sg_class_size) / sizeof(sg_class_size[0]) == SG_CLASS_COUNT, "class table");
 
 void sg_size_class_check(void) {
@@ -33,4 +36,6 @@ void sg_size_class_check(void) {
             sg_report_fatal("size-class table inconsistent", NULL, sz);
     }
     if (sg_class_size[SG_CLASS_COUNT - 1] != SG_MAX_CLASS) sg_report_fatal("size-class table inconsistent", NULL, 0);
+    for (size_t n = 0; n <= 1024; n++)
+        if (sg_class_small[(n + 15) >> 4] != sg_size_class(n)) sg_report_fatal("size-class table inconsistent", NULL, n);
 }
