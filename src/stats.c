@@ -40,14 +40,14 @@ void sg_stats_print(int fd) {
     sg_stats_get(&s);
     char buf[512];
     size_t at = 0;
-    at = put(buf, at, "slabguard: mapped bytes ", s.mapped);
-    at = put(buf, at, "slabguard: pages ", s.pages);
-    at = put(buf, at, "slabguard: abandoned pages ", s.pages_abandoned);
-    at = put(buf, at, "slabguard: large blocks ", s.large_count);
-    at = put(buf, at, "slabguard: large bytes ", s.large_bytes);
-    at = put(buf, at, "slabguard: threads ", s.threads);
-    at = put(buf, at, "slabguard: free bytes kept resident ", s.free_unpurged);
-    at = put(buf, at, "slabguard: arena bytes used ", s.arena_used);
+    at = put(buf, at, "slabguard stats: mapped bytes ", s.mapped);
+    at = put(buf, at, "slabguard stats: pages ", s.pages);
+    at = put(buf, at, "slabguard stats: abandoned pages ", s.pages_abandoned);
+    at = put(buf, at, "slabguard stats: large blocks ", s.large_count);
+    at = put(buf, at, "slabguard stats: large bytes ", s.large_bytes);
+    at = put(buf, at, "slabguard stats: threads ", s.threads);
+    at = put(buf, at, "slabguard stats: free bytes kept resident ", s.free_unpurged);
+    at = put(buf, at, "slabguard stats: arena bytes used ", s.arena_used);
     ssize_t w = write(fd, buf, at);
     (void)w;
 }

@@ -64,6 +64,7 @@ unset SLABGUARD_LIB
 secure_lib=$(realpath "$(lib_path secure)" 2>/dev/null)
 fast_lib=$(realpath "$(lib_path fast)" 2>/dev/null)
 cd "$WORK" || exit 1
+WORKC=$(pwd -P) # the launcher reports canonical directories
 
 got=$("$LAUNCHER" --version)
 [ "$got" = "slabguard $VERSION" ]; result $? "--version prints 'slabguard $VERSION'" "got '$got'"
@@ -71,19 +72,20 @@ got=$("$LAUNCHER" --version)
 
 "$LAUNCHER" sh -c 'exit 3'; rc=$?
 [ "$rc" -eq 3 ]; result $? "the command's exit status comes back (3)" "got $rc"
-( "$LAUNCHER" -- sh -c 'kill -TERM $$' ) 2>/dev/null; rc=$?
+# (in a bash of its own, which prints "Terminated" to a stderr that goes nowhere)
+rc=$(bash -c '"$1" -- sh -c "kill -TERM \$\$"; echo $?' _ "$LAUNCHER" 2>/dev/null)
 [ "$rc" -eq 143 ]; result $? "a command killed by SIGTERM is seen killed by it (execvp, same pid)" "status $rc, want 143"
 
 for v in $VARIANTS; do
     case $v in secure) lib=$secure_lib flag= ;; fast) lib=$fast_lib flag=--fast ;; *) continue ;; esac
     if [ -z "$lib" ]; then echo "not ok launcher: $v: $(lib_path "$v") not built"; continue; fi
-    got=$("$LAUNCHER" $flag sh -c 'printf %s "$LD_PRELOAD"')
+    got=$("$LAUNCHER" ${flag:+"$flag"} sh -c 'printf %s "$LD_PRELOAD"')
     [ "$got" = "$lib" ]; result $? "${flag:-no option}: LD_PRELOAD=$lib (absolute)" "got '$got'"
-    "$LAUNCHER" $flag cat /proc/self/maps | grep -q "$lib"; result $? "${flag:-no option}: the command maps $lib" "not in /proc/self/maps"
-    "$LAUNCHER" $flag --verbose "$BIN/spawn" child launcher >/dev/null 2>err.txt
+    "$LAUNCHER" ${flag:+"$flag"} cat /proc/self/maps | grep -q "$lib"; result $? "${flag:-no option}: the command maps $lib" "not in /proc/self/maps"
+    "$LAUNCHER" ${flag:+"$flag"} --verbose "$BIN/spawn" child launcher >/dev/null 2>err.txt
     grep -q "^slabguard $VERSION ($v)" err.txt; result $? "${flag:-no option} --verbose: the library names itself ($v)" "$(head -n 2 err.txt | tr '\n' ' ')"
-    "$LAUNCHER" $flag --stats "$BIN/spawn" child launcher >/dev/null 2>err.txt
-    grep -q '^slabguard: mapped bytes [0-9]' err.txt; result $? "${flag:-no option} --stats: a report at exit" "$(head -n 2 err.txt | tr '\n' ' ')"
+    "$LAUNCHER" ${flag:+"$flag"} --stats "$BIN/spawn" child launcher >/dev/null 2>err.txt
+    grep -q '^slabguard stats: mapped bytes [0-9]' err.txt; result $? "${flag:-no option} --stats: a report at exit" "$(head -n 2 err.txt | tr '\n' ' ')"
 done
 
 # an existing LD_PRELOAD is kept after the library, without the library twice
@@ -94,7 +96,7 @@ got=$(LD_PRELOAD="$BIN/plugin.so $secure_lib" "$LAUNCHER" sh -c 'printf %s "$LD_
 mkdir -p alone prefix/bin prefix/lib sym
 cp "$LAUNCHER" alone/slabguard
 "alone/slabguard" true 2>err.txt; rc=$?
-[ "$rc" -eq 127 ] && grep -q "$WORK/alone/libslabguard.so" err.txt
+[ "$rc" -eq 127 ] && grep -q "$WORKC/alone/libslabguard.so" err.txt
 result $? "library missing: status 127 and the paths looked at" "status $rc: $(head -n 2 err.txt | tr '\n' ' ')"
 got=$(SLABGUARD_LIB=$BUILD alone/slabguard sh -c 'printf %s "$LD_PRELOAD"')
 [ "$got" = "$secure_lib" ]; result $? "SLABGUARD_LIB=directory" "got '$got'"
@@ -103,9 +105,11 @@ got=$(SLABGUARD_LIB=$secure_lib alone/slabguard sh -c 'printf %s "$LD_PRELOAD"')
 SLABGUARD_LIB=$WORK/nowhere.so "$LAUNCHER" true 2>err.txt; rc=$?
 [ "$rc" -eq 127 ] && grep -q "$WORK/nowhere.so" err.txt; result $? "SLABGUARD_LIB naming a missing file: status 127, named" "status $rc"
 cp "$LAUNCHER" prefix/bin/slabguard
-cp "$(lib_path secure)" prefix/lib/libslabguard.so
+cp "$(lib_path secure)" prefix/lib/libslabguard.so.9.9.9
+ln -s libslabguard.so.9.9.9 prefix/lib/libslabguard.so # as make install links it
 got=$(prefix/bin/slabguard sh -c 'printf %s "$LD_PRELOAD"')
-[ "$got" = "$WORK/prefix/lib/libslabguard.so" ]; result $? "installed layout: PREFIX/bin finds PREFIX/lib" "got '$got'"
+[ "$got" = "$WORKC/prefix/lib/libslabguard.so" ]
+result $? "installed layout: PREFIX/bin finds PREFIX/lib/libslabguard.so (the link, not its target)" "got '$got'"
 ln -s "$LAUNCHER" sym/slabguard
 got=$(sym/slabguard sh -c 'printf %s "$LD_PRELOAD"')
 [ "$got" = "$secure_lib" ]; result $? "through a symlink to the launcher" "got '$got'"

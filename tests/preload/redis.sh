@@ -17,11 +17,11 @@ fi
 export REDIS_SERVER REDIS_CLI REDIS_BENCHMARK
 
 redis_workload() {
-    local port pid="" try
+    local port pid=""
     cli() { timeout 20 "$REDIS_CLI" -h 127.0.0.1 -p "$port" "$@"; }
     trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null' EXIT
     # start on a port nobody listens on; try again elsewhere if another process took it first
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$((20000 + RANDOM % 40000))
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
         "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$PWD" \
