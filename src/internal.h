@@ -92,7 +92,9 @@ typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;
 /* ---- heaps ------------------------------------------------------------------------------- */
 /* A thread's heap. First-class heaps (sg_heap_new) will be objects of this same type. */
 struct sg_heap_s {
-    sg_page_t *current[SG_CLASS_COUNT];  /* fast path: page to pop from (sg_page_empty if none) */
+    /* cache-line aligned: heaps sit side by side in the pool, and no thread's writes may land on
+     * a line another thread's fast path reads */
+    _Alignas(64) sg_page_t *current[SG_CLASS_COUNT]; /* fast path: page to pop from (sg_page_empty if none) */
     uint64_t rng;                        /* per-thread generator state (hot-path choices) */
     uint64_t alloc_count, free_count;    /* statistics, owner only */
     sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
