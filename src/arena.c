@@ -76,25 +76,6 @@ size_t sg_arena_committed(void) { return A.live_units << SG_UNIT_SHIFT; }
 size_t sg_arena_dirty(void) { return A.dirty_bytes; }
 size_t sg_arena_frontier(void) { return A.frontier << SG_UNIT_SHIFT; }
 
-/* ---- queue helpers for free spans --------------------------------------------------------- */
-static void span_push_front(sg_queue_t *q, sg_page_t *p) {
-    p->prev = NULL;
-    p->next = q->first;
-    if (q->first) q->first->prev = p; else q->last = p;
-    q->first = p;
-}
-static void span_push_back(sg_queue_t *q, sg_page_t *p) {
-    p->next = NULL;
-    p->prev = q->last;
-    if (q->last) q->last->next = p; else q->first = p;
-    q->last = p;
-}
-static void span_remove(sg_queue_t *q, sg_page_t *p) {
-    if (p->prev) p->prev->next = p->next; else q->first = p->next;
-    if (p->next) p->next->prev = p->prev; else q->last = p->prev;
-    p->next = p->prev = NULL;
-}
-
 /* ---- committing at the frontier ------------------------------------------------------------ */
 static bool ensure_committed(size_t end_unit) {
     if (end_unit > A.committed) {
@@ -133,8 +114,8 @@ static void purge_locked(bool all, uint64_t now) {
             if (!all && now - oldest->freed_at_ms < PURGE_DELAY_MS && A.dirty_bytes <= DIRTY_MAX) break;
             sg_page_t *newer = oldest->prev;
             purge_span(oldest);
-            span_remove(q, oldest);   /* clean spans go to the back: dirty ones stay first */
-            span_push_back(q, oldest);
+            sg_queue_remove(q, oldest);   /* clean spans go to the back: dirty ones stay first */
+            sg_queue_push_back(q, oldest);
             oldest = newer;
         }
     }
@@ -206,7 +187,7 @@ static void mark_free(sg_page_t *head, size_t units) {
 }
 
 static void free_list_remove(sg_page_t *head) {
-    span_remove(&A.free_spans[list_of(head->units)], head);
+    sg_queue_remove(&A.free_spans[list_of(head->units)], head);
     if (head->dirty) A.dirty_bytes -= (size_t)head->units << SG_UNIT_SHIFT;
 }
 
@@ -214,9 +195,9 @@ static void free_list_add(sg_page_t *head) {
     sg_queue_t *q = &A.free_spans[list_of(head->units)];
     if (head->dirty) {
         A.dirty_bytes += (size_t)head->units << SG_UNIT_SHIFT;
-        span_push_front(q, head);
+        sg_queue_push_front(q, head);
     } else {
-        span_push_back(q, head);
+        sg_queue_push_back(q, head);
     }
 }
 

@@ -22,23 +22,6 @@ static sg_queue_t abandoned[SG_CLASS_COUNT];
 static size_t abandoned_count;
 
 /* ---- queues ----------------------------------------------------------------------------------- */
-static void queue_remove(sg_queue_t *q, sg_page_t *p) {
-    if (p->prev) p->prev->next = p->next; else q->first = p->next;
-    if (p->next) p->next->prev = p->prev; else q->last = p->prev;
-    p->next = p->prev = NULL;
-}
-static void queue_push_front(sg_queue_t *q, sg_page_t *p) {
-    p->prev = NULL;
-    p->next = q->first;
-    if (q->first) q->first->prev = p; else q->last = p;
-    q->first = p;
-}
-static void queue_push_back(sg_queue_t *q, sg_page_t *p) {
-    p->next = NULL;
-    p->prev = q->last;
-    if (q->last) q->last->next = p; else q->first = p;
-    q->last = p;
-}
 static void update_current(sg_heap_t *heap, unsigned cls) {
     sg_page_t *first = heap->queue[cls].first;
     heap->current[cls] = first ? first : &sg_page_empty;
@@ -93,24 +76,24 @@ static bool page_to_full(sg_heap_t *heap, sg_page_t *page) {
                                                   memory_order_acq_rel, memory_order_relaxed))
             break;
     }
-    queue_remove(&heap->queue[page->cls], page);
-    queue_push_back(&heap->full, page);
+    sg_queue_remove(&heap->queue[page->cls], page);
+    sg_queue_push_back(&heap->full, page);
     page->in_full = 1;
     return true;
 }
 
 void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page) {
-    queue_remove(&heap->full, page);
+    sg_queue_remove(&heap->full, page);
     page->in_full = 0;
     sg_page_set_delayed(page, SG_TF_NORMAL, false);
-    queue_push_back(&heap->queue[page->cls], page);
+    sg_queue_push_back(&heap->queue[page->cls], page);
     update_current(heap, page->cls);
 }
 
 static void release_page(sg_heap_t *heap, sg_page_t *page) {
     sg_queue_t *q = &heap->queue[page->cls];
     if (page->in_full) sg_heap_page_unfull(heap, page);
-    queue_remove(q, page);
+    sg_queue_remove(q, page);
     update_current(heap, page->cls);
     sg_page_collect(page);
     sg_page_release(page);
@@ -160,7 +143,7 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
         pthread_mutex_lock(&abandoned_mutex);
         sg_page_t *page = abandoned[cls].first;
         if (page) {
-            queue_remove(&abandoned[cls], page);
+            sg_queue_remove(&abandoned[cls], page);
             abandoned_count--;
         }
         pthread_mutex_unlock(&abandoned_mutex);
@@ -168,7 +151,7 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
         atomic_store_explicit(&page->heap, heap, memory_order_release);
         sg_page_set_delayed(page, SG_TF_NORMAL, true);
         sg_page_collect(page);
-        queue_push_front(&heap->queue[cls], page);
+        sg_queue_push_front(&heap->queue[cls], page);
         if (page->free || page->carved < page->capacity) return page;
         if (!page_to_full(heap, page)) return page; /* a remote free just arrived */
     }
@@ -181,7 +164,7 @@ static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     if (!page) return NULL;
     if (heap->first_class) atomic_fetch_add_explicit(&heap->mapped, bytes, memory_order_relaxed);
     sg_page_init(page, cls, heap);
-    queue_push_front(&heap->queue[cls], page);
+    sg_queue_push_front(&heap->queue[cls], page);
     return page;
 }
 
@@ -194,8 +177,8 @@ static sg_page_t *find_page(sg_heap_t *heap, unsigned cls) {
         if (page->used == 0 && page != q->first) sg_heap_page_retire(heap, page);
         if (page->free || sg_page_extend(page, heap)) {
             if (q->first != page) {
-                queue_remove(q, page);
-                queue_push_front(q, page);
+                sg_queue_remove(q, page);
+                sg_queue_push_front(q, page);
             }
             return page;
         }
@@ -263,7 +246,7 @@ static void hand_on(sg_heap_t *heap, sg_page_t *page) {
     }
     atomic_store_explicit(&page->heap, NULL, memory_order_release);
     pthread_mutex_lock(&abandoned_mutex);
-    queue_push_back(&abandoned[page->cls], page);
+    sg_queue_push_back(&abandoned[page->cls], page);
     abandoned_count++;
     pthread_mutex_unlock(&abandoned_mutex);
 }

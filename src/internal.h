@@ -85,6 +85,25 @@ typedef struct sg_page_s {
 
 typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;
 
+/* Doubly linked page queues (heap queues, abandoned lists, the arena's free spans). */
+SG_INLINE void sg_queue_remove(sg_queue_t *q, sg_page_t *p) {
+    if (p->prev) p->prev->next = p->next; else q->first = p->next;
+    if (p->next) p->next->prev = p->prev; else q->last = p->prev;
+    p->next = p->prev = NULL;
+}
+SG_INLINE void sg_queue_push_front(sg_queue_t *q, sg_page_t *p) {
+    p->prev = NULL;
+    p->next = q->first;
+    if (q->first) q->first->prev = p; else q->last = p;
+    q->first = p;
+}
+SG_INLINE void sg_queue_push_back(sg_queue_t *q, sg_page_t *p) {
+    p->next = NULL;
+    p->prev = q->last;
+    if (q->last) q->last->next = p; else q->first = p;
+    q->last = p;
+}
+
 /* A heap keeps its last few emptied pages instead of releasing each at once: a burst of
  * mallocs followed by as many frees would otherwise make and release pages every round. */
 #define SG_RETIRE_RING 8
