@@ -72,9 +72,16 @@ void sg_arena_lock(void) { pthread_mutex_lock(&arena_mutex); }
 void sg_arena_unlock(void) { pthread_mutex_unlock(&arena_mutex); }
 void sg_arena_child_reset(void) { pthread_mutex_init(&arena_mutex, NULL); }
 
-size_t sg_arena_committed(void) { return A.live_units << SG_UNIT_SHIFT; }
-size_t sg_arena_dirty(void) { return A.dirty_bytes; }
-size_t sg_arena_frontier(void) { return A.frontier << SG_UNIT_SHIFT; }
+/* Statistics: read under the lock (the counters change under it). */
+static size_t locked_read(const size_t *v, unsigned shift) {
+    sg_arena_lock();
+    size_t n = *v << shift;
+    sg_arena_unlock();
+    return n;
+}
+size_t sg_arena_committed(void) { return locked_read(&A.live_units, SG_UNIT_SHIFT); }
+size_t sg_arena_dirty(void) { return locked_read(&A.dirty_bytes, 0); }
+size_t sg_arena_frontier(void) { return locked_read(&A.frontier, SG_UNIT_SHIFT); }
 
 /* ---- committing at the frontier ------------------------------------------------------------ */
 static bool ensure_committed(size_t end_unit) {
