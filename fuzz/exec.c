@@ -1,0 +1,384 @@
+/* fuzz/exec.c: run a decoded program on a schedule fixed by the input, judging each answer.
+ *
+ * The calling thread is a scheduler: it hands each run of consecutive ops of one logical thread
+ * to that thread's OS thread and waits for it, so every interleaving is decided by the input and
+ * a crash replays. Blocks move between threads through the shared slots, so frees from other
+ * threads, and frees into pages of threads that have exited, happen at fixed points. Only BURST
+ * sections (with burst on) run several threads at once; their ops touch disjoint slots, so the
+ * answers and the digest stay the same, only the allocator's internal interleaving varies. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+static sgf_program_t program;
+static unsigned nthreads;
+static FILE *trace;
+static char sentinel; /* what posix_memalign must leave untouched when it fails */
+
+// ---- one op ------------------------------------------------------------------------------------
+
+static void slot_clear(sgf_slot_t *sl)
+{
+    memset(sl, 0, sizeof *sl);
+}
+
+/* The answer p to an allocation of op->size bytes into the empty slot sl; filled with the new
+ * block's pattern unless the caller still has to check what realloc moved there. */
+static void take_as(sgf_op_t *op, sgf_slot_t *sl, void *p, size_t align, size_t zero_bytes,
+                    int fill)
+{
+    int err = errno;
+    if (sl->occ)
+        sgf_fail("internal: slot is not empty");
+    if (!p) {
+        if (op->size)
+            sgf_fail("returned NULL (errno %d) for a request that must succeed", err);
+        op->result = SGF_NULL + err; /* allowed for size 0, but glibc answers a unique pointer */
+        sl->occ = 1;
+        return;
+    }
+    sl->usable = sgf_shadow_new(p, op->size, align, zero_bytes);
+    if (fill)
+        sgf_shadow_fill(p, sl->usable, op->id);
+    sl->p = p;
+    sl->req = op->size;
+    sl->id = op->id;
+    sl->occ = 1;
+}
+
+static void take(sgf_op_t *op, sgf_slot_t *sl, void *p, size_t align, size_t zero_bytes)
+{
+    take_as(op, sl, p, align, zero_bytes, 1);
+}
+
+/* Check the block in sl and take it out of the live set before giving it back. */
+static void *release(sgf_slot_t *sl)
+{
+    void *p = sl->p;
+    sgf_shadow_check(p, sl->usable, sl->id);
+    sgf_shadow_forget(p);
+    return p;
+}
+
+static void run_realloc(sgf_op_t *op, sgf_slot_t *sl)
+{
+    int was_occ = sl->occ;
+    sgf_slot_t old = *sl;
+    void *p = was_occ ? release(sl) : NULL;
+    slot_clear(sl);
+    errno = 0;
+    void *q = op->kind == SGF_X_REALLOC ? SGF_FN(realloc)(p, op->size)
+                                        : SGF_FN(reallocarray)(p, op->n, op->size / op->n);
+    if (was_occ && op->size == 0) { /* realloc(p, 0) frees p (glibc answers NULL) */
+        op->result = q ? 0 : SGF_NULL;
+        if (q) {
+            sgf_shadow_new(q, 0, 0, 0);
+            sgf_shadow_forget(q);
+            SGF_FN(free)(q);
+        }
+        return;
+    }
+    if (!q && op->size)
+        sgf_fail("realloc(%p, %zu) returned NULL (errno %d)", p, op->size, errno);
+    take_as(op, sl, q, 0, 0, !p);
+    if (q && p) { /* the old contents up to the smaller request moved along */
+        sgf_shadow_pattern(q, old.req < op->size ? old.req : op->size, old.id);
+        sgf_shadow_fill(q, sl->usable, op->id);
+    }
+}
+
+static void run_aligned(sgf_op_t *op, sgf_slot_t *sl)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *p = NULL;
+    errno = 0;
+    switch (op->kind) {
+    case SGF_X_POSIX_MEMALIGN: {
+        p = &sentinel;
+        int rc = SGF_FN(posix_memalign)(&p, op->n, op->size);
+        if (rc && p != &sentinel)
+            sgf_fail("posix_memalign changed *memptr to %p while failing with %d", p, rc);
+        if (rc && op->size)
+            sgf_fail("posix_memalign(%zu, %zu) failed with %d", op->n, op->size, rc);
+        if (rc) {
+            op->result = rc;
+            sl->occ = 1;
+            return;
+        }
+        take(op, sl, p, op->n, 0);
+        return;
+    }
+    case SGF_X_ALIGNED_ALLOC:
+        p = SGF_FN(aligned_alloc)(op->n, op->size);
+        break;
+    case SGF_X_MEMALIGN:
+        p = SGF_FN(memalign)(op->n, op->size);
+        break;
+    case SGF_X_VALLOC:
+        p = SGF_FN(valloc)(op->size);
+        op->n = page;
+        break;
+    default:
+        p = SGF_FN(pvalloc)(op->size);
+        op->n = page;
+        break;
+    }
+    take(op, sl, p, op->n, 0);
+}
+
+/* Requests that must fail: NULL (or an error code), and an old block left intact. */
+static void run_impossible(sgf_op_t *op, sgf_slot_t *sl)
+{
+    void *old = sl->occ ? sl->p : NULL, *p = NULL;
+    errno = 0;
+    switch (op->kind) {
+    case SGF_X_FAIL_MALLOC: p = SGF_FN(malloc)(op->size); break;
+    case SGF_X_FAIL_CALLOC: p = SGF_FN(calloc)(op->n, op->size); break;
+    case SGF_X_FAIL_REALLOC: p = SGF_FN(realloc)(old, op->size); break;
+    case SGF_X_FAIL_REALLOCARRAY: p = SGF_FN(reallocarray)(old, op->n, op->size); break;
+    case SGF_X_FAIL_ALIGNED_ALLOC: p = SGF_FN(aligned_alloc)(op->n, op->size); break;
+    case SGF_X_FAIL_MEMALIGN: p = SGF_FN(memalign)(op->n, op->size); break;
+    case SGF_X_FAIL_VALLOC: p = SGF_FN(valloc)(op->size); break;
+    case SGF_X_FAIL_PVALLOC: p = SGF_FN(pvalloc)(op->size); break;
+    default: { /* SGF_X_FAIL_POSIX_MEMALIGN */
+        p = &sentinel;
+        int rc = SGF_FN(posix_memalign)(&p, op->n, op->size);
+        if (!rc)
+            sgf_fail("posix_memalign(%zu, %zu) succeeded with %p", op->n, op->size, p);
+        if (p != &sentinel)
+            sgf_fail("posix_memalign changed *memptr to %p while failing with %d", p, rc);
+        op->result = rc;
+        return;
+    }
+    }
+    if (p)
+        sgf_fail("an impossible request succeeded with %p", p);
+    op->result = SGF_NULL + errno;
+    if (old)
+        sgf_shadow_check(old, sl->usable, sl->id);
+}
+
+static void run_op(sgf_op_t *op)
+{
+    sgf_slot_t *sl = &sgf_slots[op->t][op->s];
+    sgf_shadow_set_op(op);
+    errno = 0;
+    switch (op->kind) {
+    case SGF_X_MALLOC:
+        take(op, sl, SGF_FN(malloc)(op->size), 0, 0);
+        break;
+    case SGF_X_CALLOC:
+        take(op, sl, SGF_FN(calloc)(op->n, op->size / op->n), 0, op->size);
+        break;
+    case SGF_X_REALLOC:
+    case SGF_X_REALLOCARRAY:
+        run_realloc(op, sl);
+        break;
+    case SGF_X_FREE:
+        if (sl->occ) {
+            SGF_FN(free)(release(sl));
+            slot_clear(sl);
+        } else {
+            SGF_FN(free)(NULL);
+        }
+        break;
+    case SGF_X_POSIX_MEMALIGN:
+    case SGF_X_ALIGNED_ALLOC:
+    case SGF_X_MEMALIGN:
+    case SGF_X_VALLOC:
+    case SGF_X_PVALLOC:
+        run_aligned(op, sl);
+        break;
+    case SGF_X_USABLE: {
+        size_t u = SGF_FN(malloc_usable_size)(sl->p);
+        if (u != (sl->p ? sl->usable : 0))
+            sgf_fail("malloc_usable_size(%p) = %zu, expected %zu", sl->p, u, sl->usable);
+        break;
+    }
+    case SGF_X_CHECK:
+        sgf_shadow_check(sl->p, sl->usable, sl->id);
+        break;
+    case SGF_X_HANDOFF: {
+        sgf_slot_t *to = &sgf_slots[op->t2][op->s2];
+        if (!sl->occ || to->occ)
+            sgf_fail("internal: bad handoff");
+        sgf_shadow_check(sl->p, sl->usable, sl->id);
+        *to = *sl;
+        slot_clear(sl);
+        break;
+    }
+    case SGF_X_EXIT:
+        break; /* the scheduler ends the OS thread */
+    default:
+        run_impossible(op, sl);
+        break;
+    }
+    if (trace)
+        fprintf(trace, "%zu r%u t%u %s t%u.s%u size=%zu n=%zu -> %d\n",
+                (size_t)(op - program.ops), op->record, op->exec, sgf_kind_name(op->kind), op->t,
+                op->s, op->size, op->n, op->result);
+    sgf_shadow_set_op(NULL);
+}
+
+// ---- the schedule ------------------------------------------------------------------------------
+
+enum { CMD_RUN, CMD_BURST, CMD_EXIT };
+
+typedef struct worker {
+    pthread_t thread;
+    sem_t go;
+    int alive, cmd;
+    unsigned index;
+    size_t lo, hi;
+} worker_t;
+
+static worker_t workers[SGF_LTHREADS];
+static sem_t done;
+
+static void sem_wait_intr(sem_t *s)
+{
+    while (sem_wait(s) != 0)
+        if (errno != EINTR)
+            sgf_fail("sem_wait: errno %d", errno);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    for (;;) {
+        sem_wait_intr(&w->go);
+        if (w->cmd == CMD_EXIT)
+            return NULL;
+        for (size_t i = w->lo; i < w->hi; i++)
+            if (w->cmd == CMD_RUN || program.ops[i].exec % nthreads == w->index)
+                run_op(&program.ops[i]);
+        sem_post(&done);
+    }
+}
+
+static void dispatch(unsigned index, int cmd, size_t lo, size_t hi)
+{
+    worker_t *w = &workers[index];
+    if (!w->alive) {
+        if (sem_init(&w->go, 0, 0))
+            sgf_fail("sem_init: errno %d", errno);
+        w->index = index;
+        int rc = pthread_create(&w->thread, NULL, worker_main, w);
+        if (rc)
+            sgf_fail("pthread_create failed with %d", rc);
+        w->alive = 1;
+    }
+    w->cmd = cmd;
+    w->lo = lo;
+    w->hi = hi;
+    sem_post(&w->go);
+}
+
+static void stop(unsigned index)
+{
+    worker_t *w = &workers[index];
+    if (!w->alive)
+        return;
+    w->cmd = CMD_EXIT;
+    sem_post(&w->go);
+    int rc = pthread_join(w->thread, NULL);
+    if (rc)
+        sgf_fail("pthread_join failed with %d", rc);
+    sem_destroy(&w->go);
+    w->alive = 0;
+}
+
+static void run_threads(int burst)
+{
+    size_t n = program.n, i = 0;
+    sgf_op_t *ops = program.ops;
+    while (i < n) {
+        sgf_op_t *op = &ops[i];
+        if (op->kind == SGF_X_EXIT) {
+            stop(op->exec % nthreads);
+            run_op(op);
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        if (burst && op->burst) {
+            unsigned mask = 0, count = 0;
+            while (j < n && ops[j].burst == op->burst)
+                j++;
+            for (size_t k = i; k < j; k++)
+                mask |= 1u << (ops[k].exec % nthreads);
+            for (unsigned w = 0; w < nthreads; w++)
+                if (mask & (1u << w)) {
+                    dispatch(w, CMD_BURST, i, j);
+                    count++;
+                }
+            while (count--)
+                sem_wait_intr(&done);
+        } else {
+            unsigned w = op->exec % nthreads;
+            while (j < n && ops[j].exec % nthreads == w && ops[j].kind != SGF_X_EXIT &&
+                   !(burst && ops[j].burst))
+                j++;
+            dispatch(w, CMD_RUN, i, j);
+            sem_wait_intr(&done);
+        }
+        i = j;
+    }
+    for (unsigned w = 0; w < nthreads; w++)
+        stop(w);
+}
+
+// ---- one input ---------------------------------------------------------------------------------
+
+static uint64_t digest(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < program.n; i++) {
+        const sgf_op_t *op = &program.ops[i];
+        uint32_t v[2] = {op->kind, (uint32_t)op->result};
+        const uint8_t *b = (const uint8_t *)v;
+        for (size_t k = 0; k < sizeof v; k++)
+            h = (h ^ b[k]) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t sgf_run(const uint8_t *data, size_t size, const sgf_options_t *opt)
+{
+    static const sgf_options_t none;
+    if (!opt)
+        opt = &none;
+    nthreads = opt->threads > 0 ? (unsigned)opt->threads : FUZZ_THREADS;
+    if (nthreads > SGF_LTHREADS)
+        nthreads = SGF_LTHREADS;
+    trace = opt->trace;
+    memset(sgf_slots, 0, sizeof sgf_slots);
+    sgf_shadow_reset();
+    sgf_decode(data, size, &program);
+
+    if (nthreads == 1) {
+        for (size_t i = 0; i < program.n; i++)
+            run_op(&program.ops[i]);
+    } else {
+        static int once;
+        if (!once && sem_init(&done, 0, 0))
+            sgf_fail("sem_init: errno %d", errno);
+        once = 1;
+        run_threads(opt->burst);
+    }
+    if (!opt->keep) /* the scheduler frees what is left: blocks of threads long gone */
+        for (unsigned t = 0; t < SGF_LTHREADS; t++)
+            for (unsigned s = 0; s < SGF_SLOTS; s++)
+                if (sgf_slots[t][s].occ) {
+                    SGF_FN(free)(release(&sgf_slots[t][s]));
+                    slot_clear(&sgf_slots[t][s]);
+                }
+    return digest();
+}
