@@ -30,8 +30,8 @@ static size_t freed_pos;
 /* Without the large quarantine (fast builds), freed mappings wait in a small cache and serve
  * later requests of about their size: no mmap, no munmap, and no page faults on memory that is
  * still resident. Bounded in count and bytes; entries idle for a second are purged. */
-#define CACHE_SLOTS 16
-#define CACHE_MAX_BYTES ((size_t)64 << 20)
+#define CACHE_SLOTS 32
+#define CACHE_MAX_BYTES ((size_t)128 << 20)
 #define CACHE_PURGE_MS 1000
 typedef struct cached_s {
     uintptr_t map;
@@ -119,13 +119,21 @@ static void cache_purge_idle(uint64_t now) {
     }
 }
 
-/* A cached mapping of at least need bytes and at most twice that; NULL if none. */
+/* Is there a cached mapping of at least need bytes? Called with the lock. */
+static bool cache_has(size_t need) {
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].map && !cache[i].purged && cache[i].map_size >= need) return true;
+    return false;
+}
+
+/* A cached mapping of at least need bytes (the smallest; a much larger one is split); NULL if
+ * none. */
 static char *cache_take(size_t need, size_t *got, bool zero) {
     if (SG_LARGE_QUARANTINE) return NULL;
     size_t best = CACHE_SLOTS;
     pthread_mutex_lock(&large_mutex);
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        if (cache[i].map && cache[i].map_size >= need && cache[i].map_size / 2 <= need &&
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {   /* the smallest mapping that fits */
+        if (cache[i].map && cache[i].map_size >= need &&
             (best == CACHE_SLOTS || cache[i].map_size < cache[best].map_size))
             best = i;
     }
@@ -134,6 +142,13 @@ static char *cache_take(size_t need, size_t *got, bool zero) {
         c = cache[best];
         cache[best].map = 0;
         cache_bytes -= c.map_size;
+        /* much larger than asked: split it, the tail stays cached (still resident) */
+        size_t keep = (need + (need / 8) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+        if (keep < c.map_size && c.map_size - keep >= ((size_t)64 << 10)) {
+            cache[best] = (cached_t){ c.map + keep, c.map_size - keep, c.freed_ms, c.purged };
+            cache_bytes += c.map_size - keep;
+            c.map_size = keep;
+        }
     }
     pthread_mutex_unlock(&large_mutex);
     if (!c.map) return NULL;
@@ -283,8 +298,11 @@ void *sg_large_realloc(void *p, size_t size) {
         pthread_mutex_unlock(&large_mutex);
         return p;
     }
-    /* fast builds move or grow the mapping with mremap: no copy, no fault on old pages */
-    if (!SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
+    /* Growing (fast builds): a cached mapping that fits is resident memory, cheaper to copy
+     * into than fresh pages are to fault in; otherwise mremap moves or grows the mapping (no
+     * copy, no fault on the old pages). */
+    bool grow_cached = !SG_LARGE_QUARANTINE && !e->owner && size > old && size > SG_MAX_CLASS && cache_has(page_round(size));
+    if (!grow_cached && !SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
