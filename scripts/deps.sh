@@ -7,7 +7,7 @@ want="gcc make libsodium-dev pkg-config"
 case "${1:-build}" in
   build) ;;
   demo)  want="$want sqlite3 python3" ;;
-  check) want="$want clang sqlite3 python3 git perl nodejs redis-server redis-tools" ;;
+  check) want="$want g++ clang sqlite3 python3 git perl nodejs redis-server redis-tools man-db groff-base" ;;
   bench) want="$want clang libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libclang-rt-14-dev sqlite3 python3 gnuplot-nox" ;;
   fuzz)  want="$want clang afl++" ;;
   *) echo "usage: $0 build|check|bench|fuzz|demo" >&2; exit 2 ;;
