@@ -98,20 +98,55 @@ static void fork_child(void) {
 /* ---- options -------------------------------------------------------------------------------- */
 /* Read SLABGUARD_* without allocating. Options only ever tighten, and setuid programs
  * (AT_SECURE) get none at all. */
+/* A decimal number, or -1 when v is not one (or too large). */
+static long parse_number(const char *v) {
+    long n = 0;
+    if (!v || !*v) return -1;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || n > 100000000) return -1;
+        n = n * 10 + (*v - '0');
+    }
+    return n;
+}
+
+/* Unknown SLABGUARD_* names: one warning each, so a typo does not silently leave a process
+ * less protected than its operator thinks. */
+static void warn_unknown_options(void) {
+    static const char *const known[] = { "VERBOSE", "STATS", "QUARANTINE", "GUARD_EVERY", "PURGE_DELAY", "LIB" };
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "SLABGUARD_", 10) != 0) continue;
+        const char *name = *e + 10;
+        size_t len = strcspn(name, "=");
+        bool ok = false;
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+            if (strlen(known[i]) == len && strncmp(known[i], name, len) == 0) ok = true;
+        if (ok) continue;
+        char msg[128] = "unknown option ";
+        size_t at = strlen(msg), n = len + 10 < sizeof msg - at - 1 ? len + 10 : sizeof msg - at - 1;
+        memcpy(msg + at, *e, n);
+        msg[at + n] = 0;
+        sg_report_warning(msg);
+    }
+}
+
 static void read_options(void) {
     if (getauxval(AT_SECURE)) return;
     const char *v = getenv("SLABGUARD_VERBOSE");
     sg_ro.verbose = v && *v && *v != '0';
     v = getenv("SLABGUARD_STATS");
     sg_ro.stats_at_exit = v && *v && *v != '0';
-    v = getenv("SLABGUARD_QUARANTINE");   /* a power of two above the compiled size, up to 1M */
-    if (SG_QUARANTINE && v) {
-        size_t n = 0;
-        for (; *v >= '0' && *v <= '9' && n < ((size_t)1 << 21); v++) n = n * 10 + (size_t)(*v - '0');
-        if (!*v && n > SG_QUARANTINE_SLOTS && n <= ((size_t)1 << 20) && !(n & (n - 1))) sg_ro.quarantine_slots = n;
-    }
-    v = getenv("SLABGUARD_GUARD_EVERY");
-    if (SG_GUARD_PAGES && v && *v >= '1' && *v <= '8' && !v[1]) sg_ro.guard_every = (size_t)(*v - '0');
+    /* a power of two above the compiled size, up to 1M: only ever a longer delay before reuse */
+    long n = parse_number(getenv("SLABGUARD_QUARANTINE"));
+    if (SG_QUARANTINE && n > (long)SG_QUARANTINE_SLOTS && n <= (1L << 20) && !(n & (n - 1)))
+        sg_ro.quarantine_slots = (size_t)n;
+    /* 1..8: only ever more guards than the default of one in eight */
+    n = parse_number(getenv("SLABGUARD_GUARD_EVERY"));
+    if (SG_GUARD_PAGES && n >= 1 && n <= 8) sg_ro.guard_every = (size_t)n;
+    /* milliseconds a free page stays resident before it is purged (0..60000; default 1000) */
+    n = parse_number(getenv("SLABGUARD_PURGE_DELAY"));
+    if (n >= 0 && n <= 60000) sg_ro.purge_delay_ms = (uint64_t)n + 1; /* 0 in sg_ro means unset */
+    warn_unknown_options();
 }
 
 /* SLABGUARD_VERBOSE=1: one start-up line naming the build. */

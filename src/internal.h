@@ -145,6 +145,7 @@ typedef union sg_ro_u {
         uint64_t fork_generation;
         size_t guard_every;      /* arena: a guard after about every n-th span (0: none) */
         size_t quarantine_slots; /* per-thread ring size: the compiled floor or more (option) */
+        uint64_t purge_delay_ms; /* option + 1, or 0 for the default */
         int verbose, stats_at_exit;
     };
     char page[4096];

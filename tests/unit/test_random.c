@@ -77,7 +77,7 @@ static void test_secrets_are_read_only(void) {
 }
 
 int main(void) {
-    free(malloc(1)); /* start-up */
+    free(opaque_ptr(malloc(opaque_size(1)))); /* start-up */
     RUN(test_page_keys_differ);
     RUN(test_child_gets_new_secret_and_keeps_old_pages);
     RUN(test_secrets_are_read_only);

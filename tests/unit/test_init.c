@@ -1,0 +1,82 @@
+/* Unit tests of src/init.c: options from the environment (they only tighten, unknown names
+ * warn), start-up from the first malloc. Each case re-runs this program with an environment and
+ * reads what the child reports. */
+#include "../check.h"
+#include "internal.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Child mode: print the settings that start-up derived, then exit. */
+static int report(void) {
+    free(opaque_ptr(malloc(opaque_size(1)))); /* start-up (opaque: the pair must not be elided) */
+    printf("guard_every=%zu quarantine=%zu purge=%llu verbose=%d\n", sg_ro.guard_every,
+           SG_QUARANTINE ? sg_tls_heap->quarantine_mask + 1 : 0, (unsigned long long)sg_ro.purge_delay_ms,
+           sg_ro.verbose);
+    return 0;
+}
+
+/* Run ourselves with one extra variable; capture stdout and stderr. */
+static void run_with(const char *self, const char *var, char *out, size_t outlen, char *err, size_t errlen) {
+    int o[2], e[2];
+    if (pipe(o) || pipe(e)) abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(o[1], 1);
+        dup2(e[1], 2);
+        char *env[] = { (char *)var, "SG_TEST_INIT_CHILD=1", NULL };
+        execle(self, self, (char *)NULL, env);
+        _exit(127);
+    }
+    close(o[1]);
+    close(e[1]);
+    ssize_t n = read(o[0], out, outlen - 1);
+    out[n > 0 ? n : 0] = 0;
+    n = read(e[0], err, errlen - 1);
+    err[n > 0 ? n : 0] = 0;
+    close(o[0]);
+    close(e[0]);
+    waitpid(pid, NULL, 0);
+}
+
+static const char *self;
+static char out[512], err[512];
+
+static void test_defaults(void) {
+    run_with(self, "SG_NOTHING=1", out, sizeof out, err, sizeof err);
+    char want[128];
+    snprintf(want, sizeof want, "guard_every=%d quarantine=%d purge=0 verbose=0\n", SG_GUARD_PAGES ? 8 : 0,
+             SG_QUARANTINE_SLOTS);
+    CHECK(strcmp(out, want) == 0, "defaults: %s (want %s)", out, want);
+    CHECK(err[0] == 0, "a warning without any option: %s", err);
+}
+
+static void test_options_tighten(void) {
+    run_with(self, "SLABGUARD_GUARD_EVERY=2", out, sizeof out, err, sizeof err);
+    if (SG_GUARD_PAGES) CHECK(strstr(out, "guard_every=2 "), "SLABGUARD_GUARD_EVERY=2: %s", out);
+    run_with(self, "SLABGUARD_GUARD_EVERY=20", out, sizeof out, err, sizeof err);
+    if (SG_GUARD_PAGES) CHECK(strstr(out, "guard_every=8 "), "SLABGUARD_GUARD_EVERY=20 should be ignored: %s", out);
+    run_with(self, "SLABGUARD_QUARANTINE=4096", out, sizeof out, err, sizeof err);
+    if (SG_QUARANTINE) CHECK(strstr(out, "quarantine=4096 "), "SLABGUARD_QUARANTINE=4096: %s", out);
+    run_with(self, "SLABGUARD_QUARANTINE=16", out, sizeof out, err, sizeof err);
+    if (SG_QUARANTINE) CHECK(strstr(out, "quarantine=256 "), "a smaller quarantine must not be taken: %s", out);
+    run_with(self, "SLABGUARD_PURGE_DELAY=250", out, sizeof out, err, sizeof err);
+    CHECK(strstr(out, "purge=251 "), "SLABGUARD_PURGE_DELAY=250: %s", out);
+}
+
+static void test_unknown_option_warns(void) {
+    run_with(self, "SLABGUARD_GAURD_EVERY=1", out, sizeof out, err, sizeof err);
+    CHECK(strstr(err, "slabguard: warning: unknown option SLABGUARD_GAURD_EVERY\n") != NULL, "no warning: '%s'", err);
+    run_with(self, "SLABGUARD_VERBOSE=1", out, sizeof out, err, sizeof err);
+    CHECK(strstr(out, "verbose=1") && strstr(err, "slabguard 0.") && !strstr(err, "unknown"), "verbose: %s / %s", out, err);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    if (getenv("SG_TEST_INIT_CHILD")) return report();
+    self = argv[0];
+    RUN(test_defaults);
+    RUN(test_options_tighten);
+    RUN(test_unknown_option_warns);
+    return check_exit();
+}
