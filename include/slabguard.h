@@ -68,10 +68,29 @@ typedef struct sg_stats_s {
     size_t threads;         /* thread heaps alive */
     size_t free_unpurged;   /* bytes of free pages kept resident for quick reuse */
     size_t arena_used;      /* bytes of the arena's address space ever handed out */
+    size_t resident;        /* the process's resident memory (all of it, from the kernel) */
+    size_t allocated;       /* bytes in blocks handed out and not freed (slots and large blocks) */
+    size_t active;          /* bytes of the pages those slots live in, plus large mappings */
 } sg_stats_t;
 
-/* Fill *out with a snapshot of process-wide counters; does not allocate. */
+/* One size class: how many pages it has and how full they are. */
+typedef struct sg_class_stats_s {
+    size_t block_size;      /* slot size of the class */
+    size_t pages;           /* pages of this class in use */
+    size_t blocks_used;     /* slots handed out (including those waiting in a quarantine) */
+    size_t blocks_capacity; /* slots in those pages */
+} sg_class_stats_t;
+
+/* Fill *out with a snapshot of process-wide counters; does not allocate. allocated and active
+ * walk every page: approximate while other threads allocate. */
 SG_API void sg_stats_get(sg_stats_t *out);
+/* Per size class, the same kind of snapshot: fills up to max entries, returns how many classes
+ * there are. */
+SG_API size_t sg_stats_classes(sg_class_stats_t *out, size_t max);
+/* Call visit(block, size, arg) for every live block of heap (NULL: the calling thread's heap),
+ * small and, for first-class heaps, large; stops early when visit returns 0. Call it from the
+ * heap's thread while no other thread frees into it; visit must not allocate or free. */
+SG_API void sg_heap_visit(sg_heap_t *heap, int (*visit)(void *block, size_t size, void *arg), void *arg);
 /* Write a short human-readable report to the file descriptor fd; does not allocate. */
 SG_API void sg_stats_print(int fd);
 /* Give free memory back to the OS now (what malloc_trim does); 1 if any was released. */

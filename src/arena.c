@@ -84,6 +84,19 @@ size_t sg_arena_committed(void) { return locked_read(&A.live_units, SG_UNIT_SHIF
 size_t sg_arena_dirty(void) { return locked_read(&A.dirty_bytes, 0); }
 size_t sg_arena_frontier(void) { return locked_read(&A.frontier, SG_UNIT_SHIFT); }
 
+/* Call fn for every span in use (page heads), under the arena lock: pages are neither made nor
+ * given back meanwhile. fn must not allocate. */
+void sg_arena_each_page(void (*fn)(sg_page_t *page, void *arg), void *arg) {
+    sg_arena_lock();
+    for (size_t u = 0; u < A.frontier;) {
+        sg_page_t *p = &sg_ro.meta[u];
+        size_t step = p->kind == SG_PAGE_SMALL || (p->kind == SG_PAGE_UNUSED && p->units) ? p->units : 1;
+        if (p->kind == SG_PAGE_SMALL) fn(p, arg);
+        u += step ? step : 1;
+    }
+    sg_arena_unlock();
+}
+
 /* ---- committing at the frontier ------------------------------------------------------------ */
 static bool ensure_committed(size_t end_unit) {
     if (end_unit > A.committed) {

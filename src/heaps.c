@@ -110,3 +110,46 @@ void sg_heap_destroy(sg_heap_t *heap) {
 }
 
 size_t sg_heap_mapped(sg_heap_t *heap) { return atomic_load_explicit(&checked(heap)->mapped, memory_order_relaxed); }
+
+/* ---- walking a heap ------------------------------------------------------------------------- */
+/* The slots of a page that are handed out: from the slot states where they exist; otherwise
+ * every carved slot that no free list holds (fast builds carve in order, so 0..carved-1). */
+static int visit_page(sg_page_t *page, int (*visit)(void *, size_t, void *), void *arg) {
+    if (SG_SLOT_STATES) {
+        for (uint32_t i = 0; i < page->capacity; i++) {
+            if (sg_slot_state(page, i) != SG_SLOT_ALLOCATED) continue;
+            void *b = (void *)(page->start + (uintptr_t)i * page->block_size);
+            size_t size = SG_CANARY ? sg_canary_size(page, b) : page->block_size;
+            if (!visit(b, size, arg)) return 0;
+        }
+        return 1;
+    }
+    uint64_t free_bits[SG_MAX_SLOTS / 64];
+    memset(free_bits, 0, sizeof free_bits);
+    sg_block_t *lists[3] = { page->free, page->local_free,
+                             (sg_block_t *)(atomic_load_explicit(&page->thread_free, memory_order_acquire) & ~(uintptr_t)3) };
+    for (int l = 0; l < 3; l++) {
+        for (sg_block_t *b = lists[l]; b; b = sg_decode(&page->keys, b, b->next)) {
+            uint32_t i = sg_slot_index_of(page, b);
+            if (i >= page->capacity) break;
+            free_bits[i / 64] |= (uint64_t)1 << (i % 64);
+        }
+    }
+    for (uint32_t i = 0; i < page->carved; i++) {
+        if (free_bits[i / 64] & ((uint64_t)1 << (i % 64))) continue;
+        if (!visit((void *)(page->start + (uintptr_t)i * page->block_size), page->block_size, arg)) return 0;
+    }
+    return 1;
+}
+
+void sg_heap_visit(sg_heap_t *heap, int (*visit)(void *block, size_t size, void *arg), void *arg) {
+    if (!heap) heap = sg_tls_heap;
+    else checked(heap);
+    if (heap->is_empty) return;
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++)
+        for (sg_page_t *p = heap->queue[c].first; p; p = p->next)
+            if (!visit_page(p, visit, arg)) return;
+    for (sg_page_t *p = heap->full.first; p; p = p->next)
+        if (!visit_page(p, visit, arg)) return;
+    if (heap->first_class) sg_large_each_owned(heap, visit, arg);
+}

@@ -184,6 +184,7 @@ bool sg_arena_purge(bool all);
 size_t sg_arena_committed(void);
 size_t sg_arena_dirty(void);
 size_t sg_arena_frontier(void);
+void sg_arena_each_page(void (*fn)(sg_page_t *page, void *arg), void *arg);
 void sg_arena_lock(void);
 void sg_arena_unlock(void);
 void sg_arena_child_reset(void);
@@ -252,6 +253,8 @@ void sg_large_unlock(void);
 void sg_large_child_reset(void);
 void sg_large_stats(size_t *count, size_t *bytes);
 bool sg_large_trim(void);
+size_t sg_large_requested_bytes(void);
+void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg);
 
 /* ---- random (random.c) ------------------------------------------------------------------ */
 bool sg_random_init(void);

@@ -349,6 +349,26 @@ void sg_large_stats(size_t *count, size_t *bytes) {
     pthread_mutex_unlock(&large_mutex);
 }
 
+size_t sg_large_requested_bytes(void) {
+    size_t n = 0;
+    pthread_mutex_lock(&large_mutex);
+    for (size_t i = 0; i < table_cap; i++) n += table[i].addr ? table[i].size : 0;
+    pthread_mutex_unlock(&large_mutex);
+    return n;
+}
+
+/* sg_heap_visit: the heap's large blocks (collected first: fn runs without the lock). */
+void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg) {
+    for (size_t from = 0;;) {
+        entry_t e = { 0, 0, 0, 0, NULL };
+        pthread_mutex_lock(&large_mutex);
+        for (; from < table_cap && !e.addr; from++)
+            if (table[from].addr && table[from].owner == owner) e = table[from];
+        pthread_mutex_unlock(&large_mutex);
+        if (!e.addr || !fn((void *)e.addr, e.size, arg)) return;
+    }
+}
+
 /* malloc_trim: unmap every cached mapping (fast builds). */
 bool sg_large_trim(void) {
     cached_t out[CACHE_SLOTS];

@@ -85,7 +85,48 @@ static void test_blocks_freed_by_another_thread(void) {
     sg_heap_destroy(h);
 }
 
+typedef struct { size_t count, bytes, stop_after; } visit_t;
+static int count_block(void *block, size_t size, void *arg) {
+    visit_t *v = arg;
+    (void)block;
+    v->count++;
+    v->bytes += size;
+    return v->stop_after == 0 || v->count < v->stop_after;
+}
+
+static void test_visit(void) {
+    enum { N = 2000 };
+    static void *p[N];
+    sg_heap_t *h = sg_heap_new();
+    size_t want = 0;
+    for (int i = 0; i < N; i++) {
+        p[i] = sg_heap_malloc(h, (size_t)(8 + i % 300));
+        want += (size_t)(8 + i % 300);
+    }
+    void *big = sg_heap_malloc(h, 1u << 20);
+    for (int i = 0; i < N; i += 2) {
+        sg_heap_free(h, p[i]);
+        want -= (size_t)(8 + i % 300);
+    }
+    visit_t v = { 0, 0, 0 };
+    sg_heap_visit(h, count_block, &v);
+    CHECK(v.count == N / 2 + 1, "visited %zu blocks, want %d", v.count, N / 2 + 1);
+    CHECK(v.bytes >= want + (1u << 20), "visited %zu bytes, want >= %zu", v.bytes, want + (1u << 20));
+    visit_t stop = { 0, 0, 10 };
+    sg_heap_visit(h, count_block, &stop);
+    CHECK(stop.count == 10, "visit did not stop: %zu", stop.count);
+    sg_heap_free(h, big);
+    sg_heap_destroy(h);
+    /* the calling thread's heap */
+    void *mine = opaque_ptr(malloc(opaque_size(4000)));
+    visit_t t = { 0, 0, 0 };
+    sg_heap_visit(NULL, count_block, &t);
+    CHECK(t.count >= 1, "the thread heap shows no block");
+    free(mine);
+}
+
 int main(void) {
+    RUN(test_visit);
     RUN(test_destroy_frees_everything);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);

@@ -51,7 +51,33 @@ static void test_info_and_stats_print(void) {
     CHECK(malloc_info(1, stdout) == -1 && errno == EINVAL, "malloc_info(1) should fail with EINVAL");
 }
 
+static void test_class_stats_and_totals(void) {
+    enum { N = 3000 };
+    static void *p[N];
+    sg_stats_t before, after;
+    sg_stats_get(&before);
+    for (int i = 0; i < N; i++) p[i] = opaque_ptr(malloc(opaque_size(100)));
+    sg_stats_get(&after);
+    CHECK(after.allocated >= before.allocated + (size_t)N * 100, "allocated grew by %zu only",
+          after.allocated - before.allocated);
+    CHECK(after.active >= after.allocated, "active %zu < allocated %zu", after.active, after.allocated);
+    CHECK(after.resident > 0, "resident not read");
+    sg_class_stats_t cls[SG_CLASS_COUNT];
+    size_t n = sg_stats_classes(cls, SG_CLASS_COUNT);
+    REQUIRE(n == SG_CLASS_COUNT, "%zu classes", n);
+    size_t used = 0;
+    for (size_t c = 0; c < n; c++) {
+        CHECK(cls[c].blocks_used <= cls[c].blocks_capacity, "class %zu: %zu used of %zu", c, cls[c].blocks_used,
+              cls[c].blocks_capacity);
+        if (cls[c].block_size >= 100 + SG_CANARY_OVERHEAD && cls[c].block_size < 128 + SG_CANARY_OVERHEAD + 16)
+            used += cls[c].blocks_used;
+    }
+    CHECK(used >= N, "the classes around 100 bytes hold %zu blocks, want >= %d", used, N);
+    for (int i = 0; i < N; i++) free(p[i]);
+}
+
 int main(void) {
+    RUN(test_class_stats_and_totals);
     RUN(test_mallinfo2_counts_blocks);
     RUN(test_trim_gives_memory_back);
     RUN(test_info_and_stats_print);
