@@ -17,6 +17,26 @@
 
 #include "exec.h"
 
+/* First-class heaps: the sg_heap_ API when slabguard is linked (SGF_HAVE_HEAPS, set by fuzz.mk
+ * and lib.sh for every build against a slabguard archive). Without it (the glibc build) a heap is
+ * emulated: its calls are the plain ones, and destroying it frees the blocks it still owns, which
+ * are exactly the slots tagged with it (every block the harness holds is in a slot). Both make
+ * the same calls in the same order, so their digests compare. */
+#if defined(SGF_USE_SG_API) && !defined(SGF_HAVE_HEAPS)
+#define SGF_HAVE_HEAPS 1
+#endif
+#ifdef SGF_HAVE_HEAPS
+#include "slabguard.h"
+#endif
+
+typedef struct sgf_heap {
+    void *h;      /* sg_heap_t *, or a non-NULL marker when emulated */
+    size_t limit; /* 0: unlimited */
+    uint8_t alive;
+} sgf_heap_t;
+
+static sgf_heap_t heaps[SGF_NHEAPS + 1];
+
 static sgf_program_t program;
 static unsigned nthreads;
 static FILE *trace;
@@ -165,6 +185,142 @@ static void run_impossible(sgf_op_t *op, sgf_slot_t *sl)
         sgf_shadow_check(old, sl->usable, sl->id);
 }
 
+// ---- first-class heaps ------------------------------------------------------------------------
+
+static sgf_heap_t *heap_of(const sgf_op_t *op)
+{
+    sgf_heap_t *H = &heaps[op->hp];
+    if (!op->hp || op->hp > SGF_NHEAPS || !H->alive)
+        sgf_fail("internal: heap %u is not alive", op->hp);
+    return H;
+}
+
+#ifdef SGF_HAVE_HEAPS
+#define HEAP_MALLOC(H, size) sg_heap_malloc((H)->h, size)
+#define HEAP_CALLOC(H, n, m) sg_heap_calloc((H)->h, n, m)
+#define HEAP_REALLOC(H, p, size) sg_heap_realloc((H)->h, p, size)
+#define HEAP_FREE(H, p) sg_heap_free((H)->h, p)
+#else
+#define HEAP_MALLOC(H, size) ((void)(H), SGF_FN(malloc)(size))
+#define HEAP_CALLOC(H, n, m) ((void)(H), SGF_FN(calloc)(n, m))
+#define HEAP_REALLOC(H, p, size) ((void)(H), SGF_FN(realloc)(p, size))
+#define HEAP_FREE(H, p) ((void)(H), SGF_FN(free)(p))
+#endif
+
+/* A limited heap may refuse (ENOMEM) anything; what it maps never passes its limit. Its answers
+ * (NULL or not) depend on the allocator's page accounting, so they stay out of the digest. */
+static void heap_limit_check(const sgf_heap_t *H)
+{
+#ifdef SGF_HAVE_HEAPS
+    if (H->limit) {
+        size_t m = sg_heap_mapped(H->h);
+        if (m > H->limit)
+            sgf_fail("sg_heap_mapped = %zu is past the heap's limit %zu", m, H->limit);
+    }
+#else
+    (void)H;
+#endif
+}
+
+static void take_heap(sgf_op_t *op, sgf_slot_t *sl, sgf_heap_t *H, void *p, size_t zero_bytes,
+                      int fill)
+{
+    if (!p && H->limit && op->size) {
+        if (errno != ENOMEM)
+            sgf_fail("a limited heap refused with errno %d, not ENOMEM", errno);
+        if (sl->occ)
+            sgf_fail("internal: slot is not empty");
+        sl->occ = 1;
+    } else {
+        take_as(op, sl, p, 0, zero_bytes, fill);
+    }
+    sl->hp = op->hp;
+    if (H->limit)
+        op->result = 0;
+    heap_limit_check(H);
+}
+
+static void run_heap_realloc(sgf_op_t *op, sgf_slot_t *sl)
+{
+    sgf_heap_t *H = heap_of(op);
+    int was_occ = sl->occ;
+    sgf_slot_t old = *sl;
+    if (was_occ && sl->hp != op->hp)
+        sgf_fail("internal: heap_realloc of a block of heap %u", sl->hp);
+    void *p = was_occ ? release(sl) : NULL;
+    slot_clear(sl);
+    errno = 0;
+    void *q = HEAP_REALLOC(H, p, op->size);
+    if (was_occ && op->size == 0) { /* frees p (NULL answered) */
+        op->result = q && !H->limit ? 0 : SGF_NULL;
+        if (q) { /* p was NULL: realloc(NULL, 0) allocated */
+            sgf_shadow_new(q, 0, 0, 0);
+            sgf_shadow_forget(q);
+            SGF_FN(free)(q);
+        }
+        if (H->limit)
+            op->result = 0;
+        return;
+    }
+    if (!q && op->size && H->limit && p) { /* refused: the old block is still there, intact */
+        if (errno != ENOMEM)
+            sgf_fail("a limited heap refused with errno %d, not ENOMEM", errno);
+        sgf_shadow_new(p, old.req, 0, 0);
+        sgf_shadow_check(p, old.usable, old.id);
+        *sl = old;
+        op->result = 0;
+        heap_limit_check(H);
+        return;
+    }
+    if (!q && op->size && !H->limit)
+        sgf_fail("heap_realloc(%p, %zu) returned NULL (errno %d)", p, op->size, errno);
+    take_heap(op, sl, H, q, 0, !p);
+    if (q && p) { /* the old contents up to the smaller request moved along */
+        sgf_shadow_pattern(q, old.req < op->size ? old.req : op->size, old.id);
+        sgf_shadow_fill(q, sl->usable, op->id);
+    }
+}
+
+static void run_heap_new(sgf_op_t *op)
+{
+    sgf_heap_t *H = &heaps[op->hp];
+    if (!op->hp || op->hp > SGF_NHEAPS || H->alive)
+        sgf_fail("internal: heap %u is already alive", op->hp);
+#ifdef SGF_HAVE_HEAPS
+    H->h = op->n ? sg_heap_new_limited(op->n) : sg_heap_new();
+    if (!H->h)
+        sgf_fail("sg_heap_new%s(%zu) returned NULL (errno %d)", op->n ? "_limited" : "", op->n,
+                 errno);
+    if (sg_heap_mapped(H->h) != 0)
+        sgf_fail("a new heap has %zu bytes mapped", sg_heap_mapped(H->h));
+#else
+    H->h = H;
+#endif
+    H->limit = op->n;
+    H->alive = 1;
+}
+
+/* The heap's blocks leave the shadow model untouched (the emulation frees them), then it goes. */
+static void heap_destroy(sgf_heap_t *H, unsigned hp)
+{
+    for (unsigned t = 0; t < SGF_LTHREADS; t++)
+        for (unsigned s = 0; s < SGF_SLOTS; s++) {
+            sgf_slot_t *sl = &sgf_slots[t][s];
+            if (!sl->occ || sl->hp != hp)
+                continue;
+#ifdef SGF_HAVE_HEAPS
+            sgf_shadow_forget(sl->p);
+#else
+            SGF_FN(free)(release(sl));
+#endif
+            slot_clear(sl);
+        }
+#ifdef SGF_HAVE_HEAPS
+    sg_heap_destroy(H->h);
+#endif
+    memset(H, 0, sizeof *H);
+}
+
 static void run_op(sgf_op_t *op)
 {
     sgf_slot_t *sl = &sgf_slots[op->t][op->s];
@@ -216,14 +372,41 @@ static void run_op(sgf_op_t *op)
     }
     case SGF_X_EXIT:
         break; /* the scheduler ends the OS thread */
+    case SGF_X_HEAP_NEW:
+        run_heap_new(op);
+        break;
+    case SGF_X_HEAP_DESTROY:
+        heap_destroy(heap_of(op), op->hp);
+        break;
+    case SGF_X_HEAP_MALLOC: {
+        sgf_heap_t *H = heap_of(op);
+        take_heap(op, sl, H, HEAP_MALLOC(H, op->size), 0, 1);
+        break;
+    }
+    case SGF_X_HEAP_CALLOC: {
+        sgf_heap_t *H = heap_of(op);
+        take_heap(op, sl, H, HEAP_CALLOC(H, op->n, op->size / op->n), op->size, 1);
+        break;
+    }
+    case SGF_X_HEAP_REALLOC:
+        run_heap_realloc(op, sl);
+        break;
+    case SGF_X_HEAP_FREE: {
+        sgf_heap_t *H = heap_of(op);
+        if (!sl->occ || sl->hp != op->hp)
+            sgf_fail("internal: heap_free of a block of heap %u", sl->hp);
+        HEAP_FREE(H, release(sl));
+        slot_clear(sl);
+        break;
+    }
     default:
         run_impossible(op, sl);
         break;
     }
     if (trace)
-        fprintf(trace, "%zu r%u t%u %s t%u.s%u size=%zu n=%zu -> %d\n",
+        fprintf(trace, "%zu r%u t%u %s t%u.s%u size=%zu n=%zu%s%.0u -> %d\n",
                 (size_t)(op - program.ops), op->record, op->exec, sgf_kind_name(op->kind), op->t,
-                op->s, op->size, op->n, op->result);
+                op->s, op->size, op->n, op->hp ? " heap=" : "", op->hp, op->result);
     sgf_shadow_set_op(NULL);
 }
 
@@ -360,6 +543,7 @@ uint64_t sgf_run(const uint8_t *data, size_t size, const sgf_options_t *opt)
         nthreads = SGF_LTHREADS;
     trace = opt->trace;
     memset(sgf_slots, 0, sizeof sgf_slots);
+    memset(heaps, 0, sizeof heaps);
     sgf_shadow_reset();
     sgf_decode(data, size, &program);
 
@@ -380,5 +564,9 @@ uint64_t sgf_run(const uint8_t *data, size_t size, const sgf_options_t *opt)
                     SGF_FN(free)(release(&sgf_slots[t][s]));
                     slot_clear(&sgf_slots[t][s]);
                 }
+    if (!opt->keep) /* the heaps left, now empty (their threads are gone: one user at a time) */
+        for (unsigned hp = 1; hp <= SGF_NHEAPS; hp++)
+            if (heaps[hp].alive)
+                heap_destroy(&heaps[hp], hp);
     return digest();
 }

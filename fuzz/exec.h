@@ -34,6 +34,12 @@ enum sgf_exec_kind {
     SGF_X_FAIL_MEMALIGN,
     SGF_X_FAIL_VALLOC,
     SGF_X_FAIL_PVALLOC,
+    SGF_X_HEAP_NEW,     /* heap op->hp: n = limit (0: unlimited) */
+    SGF_X_HEAP_DESTROY, /* heap op->hp; the slots holding its blocks are emptied, not touched */
+    SGF_X_HEAP_MALLOC,  /* the rest work on slot (t, s) with heap op->hp */
+    SGF_X_HEAP_CALLOC,
+    SGF_X_HEAP_REALLOC,
+    SGF_X_HEAP_FREE,
     SGF_X_COUNT
 };
 
@@ -42,6 +48,7 @@ typedef struct sgf_op {
     uint8_t exec;   /* logical thread that runs it */
     uint8_t t, s;   /* the slot it works on */
     uint8_t t2, s2; /* HANDOFF: destination slot */
+    uint8_t hp;     /* heap ops: heap index 1 + t * SGF_HEAPS + h (0: none) */
     uint16_t burst; /* burst section (0: serial) */
     uint32_t id;    /* id of the block it creates (its fill pattern) */
     uint32_t record;/* index of the input record it came from */
@@ -57,15 +64,19 @@ typedef struct sgf_program {
     sgf_op_t ops[SGF_MAX_EXEC];
 } sgf_program_t;
 
-/* One slot's runtime state (its block). occ with p == NULL only for a NULL answer to size 0. */
+/* One slot's runtime state (its block). occ with p == NULL only for a NULL answer to size 0,
+ * or for a limited heap's refusal. */
 typedef struct sgf_slot {
     void *p;
     size_t usable, req;
     uint32_t id;
     uint8_t occ;
+    uint8_t hp; /* heap index of the block (1 + t * SGF_HEAPS + h), 0 for the plain heap */
 } sgf_slot_t;
 
 extern sgf_slot_t sgf_slots[SGF_LTHREADS][SGF_SLOTS];
+
+#define SGF_NHEAPS (SGF_LTHREADS * SGF_HEAPS)
 
 // ---- harness.c ----
 void sgf_decode(const uint8_t *data, size_t size, sgf_program_t *prog);

@@ -46,13 +46,13 @@ $(eval $(call FUZZ_LIB_RULES,$(1),lf,$(FUZZ_CLANG),-fsanitize=fuzzer-no-link))
 
 $(FUZZ_BUILD)/afl-$(1): fuzz/driver_afl.c $(FUZZ_DEPS) $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a
 	@echo "  LD $$@"
-	@AFL_QUIET=1 $(AFL_CC) $(FUZZ_CFLAGS) $(FUZZ_CORE) $$< $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a -lsodium -o $$@
+	@AFL_QUIET=1 $(AFL_CC) $(FUZZ_CFLAGS) -DSGF_HAVE_HEAPS $(FUZZ_CORE) $$< $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a -lsodium -o $$@
 $(FUZZ_BUILD)/afl-misuse-$(1): fuzz/driver_afl.c fuzz/misuse.c $(FUZZ_DEPS) $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a
 	@echo "  LD $$@"
-	@AFL_QUIET=1 $(AFL_CC) $(FUZZ_CFLAGS) -DSGF_TARGET_MISUSE $(FUZZ_CORE) fuzz/misuse.c $$< $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a -lsodium -o $$@
+	@AFL_QUIET=1 $(AFL_CC) $(FUZZ_CFLAGS) -DSGF_HAVE_HEAPS -DSGF_TARGET_MISUSE $(FUZZ_CORE) fuzz/misuse.c $$< $(FUZZ_BUILD)/obj/afl-$(1)/libslabguard.a -lsodium -o $$@
 $(FUZZ_BUILD)/libfuzzer-$(1): fuzz/driver_libfuzzer.c $(FUZZ_DEPS) $(FUZZ_BUILD)/obj/lf-$(1)/libslabguard.a
 	@echo "  LD $$@"
-	@$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CORE) $$< $(FUZZ_BUILD)/obj/lf-$(1)/libslabguard.a -lsodium -o $$@
+	@$(FUZZ_CLANG) $(FUZZ_CFLAGS) -DSGF_HAVE_HEAPS -fsanitize=fuzzer $(FUZZ_CORE) $$< $(FUZZ_BUILD)/obj/lf-$(1)/libslabguard.a -lsodium -o $$@
 endef
 $(foreach v,$(FUZZ_VARIANTS),$(eval $(call FUZZ_VARIANT_RULES,$(v))))
 
@@ -61,10 +61,10 @@ $(foreach v,$(FUZZ_VARIANTS),$(eval $(call FUZZ_VARIANT_RULES,$(v))))
 define FUZZ_PLAIN_RULES
 $(FUZZ_BUILD)/sgf-replay-$(1): fuzz/replay.c $(FUZZ_DEPS) $(2) | $(FUZZ_BUILD)
 	@echo "  LD $$@"
-	@$(CC) $(FUZZ_CFLAGS) $(FUZZ_CORE) $$< $(2) $(if $(2),-lsodium) -o $$@
+	@$(CC) $(FUZZ_CFLAGS) $(if $(2),-DSGF_HAVE_HEAPS) $(FUZZ_CORE) $$< $(2) $(if $(2),-lsodium) -o $$@
 $(FUZZ_BUILD)/sgf-misuse-$(1): fuzz/misuse_main.c fuzz/misuse.c $(FUZZ_DEPS) $(2) | $(FUZZ_BUILD)
 	@echo "  LD $$@"
-	@$(CC) $(FUZZ_CFLAGS) $(FUZZ_CORE) fuzz/misuse.c $$< $(2) $(if $(2),-lsodium) -o $$@
+	@$(CC) $(FUZZ_CFLAGS) $(if $(2),-DSGF_HAVE_HEAPS) $(FUZZ_CORE) fuzz/misuse.c $$< $(2) $(if $(2),-lsodium) -o $$@
 endef
 $(foreach v,$(FUZZ_VARIANTS),$(eval $(call FUZZ_PLAIN_RULES,$(v),$(call fuzz_archive,$(v)))))
 $(eval $(call FUZZ_PLAIN_RULES,glibc,))

@@ -83,6 +83,8 @@ typedef struct decoder {
     sgf_program_t *prog;
     uint8_t occ[SGF_LTHREADS][SGF_SLOTS];
     size_t req[SGF_LTHREADS][SGF_SLOTS];
+    uint8_t hp[SGF_LTHREADS][SGF_SLOTS]; /* heap of the slot's block (0: plain) */
+    uint8_t heap_alive[SGF_NHEAPS + 1];
     size_t live, work;
     unsigned cur, burst, bursts;
     uint32_t next_id, record;
@@ -119,6 +121,7 @@ static void set_slot(decoder_t *d, unsigned t, unsigned s, int occ, size_t req)
         d->live -= d->req[t][s];
     d->occ[t][s] = (uint8_t)occ;
     d->req[t][s] = occ ? req : 0;
+    d->hp[t][s] = 0; /* callers that put a heap block there set it again */
     if (occ)
         d->live += req;
 }
@@ -145,19 +148,37 @@ static sgf_op_t *emit_alloc(decoder_t *d, unsigned kind, unsigned t, unsigned s,
     return op;
 }
 
-/* realloc-like ops: realloc(NULL, n) allocates even for n == 0; realloc(p, 0) frees. */
-static void emit_realloc(decoder_t *d, unsigned kind, unsigned t, unsigned s, size_t n, size_t m)
+/* realloc-like ops: realloc(NULL, n) allocates even for n == 0; realloc(p, 0) frees. The plain
+ * calls never get a heap's block (where it lands would depend on the allocator): it is freed
+ * first. hp: the heap of SGF_X_HEAP_REALLOC, which frees a block of any other heap first. */
+static sgf_op_t *emit_realloc_in(decoder_t *d, unsigned kind, unsigned t, unsigned s, size_t n,
+                                 size_t m, unsigned hp)
 {
+    if (d->occ[t][s] && d->hp[t][s] != hp) {
+        emit_free(d, t, s);
+        if (d->occ[t][s])
+            return NULL;
+    }
     size_t size = n * m, old = d->occ[t][s] ? d->req[t][s] : 0;
     if (!budget(d, old, size))
-        return;
+        return NULL;
     sgf_op_t *op = emit(d, kind, t, s);
     if (!op)
-        return;
+        return NULL;
     op->size = size;
     op->n = n;
     op->id = ++d->next_id;
-    set_slot(d, t, s, !(d->occ[t][s] && size == 0), size);
+    op->hp = (uint8_t)hp;
+    int occ = !(d->occ[t][s] && size == 0);
+    set_slot(d, t, s, occ, size);
+    if (occ)
+        d->hp[t][s] = (uint8_t)hp;
+    return op;
+}
+
+static void emit_realloc(decoder_t *d, unsigned kind, unsigned t, unsigned s, size_t n, size_t m)
+{
+    emit_realloc_in(d, kind, t, s, n, m, 0);
 }
 
 static void emit_fail(decoder_t *d, unsigned kind, unsigned t, unsigned s, size_t n, size_t m)
@@ -248,6 +269,118 @@ static size_t relative_size(size_t old, unsigned b, unsigned c)
     return clamp_size(v < 0 ? 1 : v);
 }
 
+// ---- first-class heaps -------------------------------------------------------------------------
+
+static unsigned heap_index(unsigned t, unsigned h)
+{
+    return 1 + t * SGF_HEAPS + h;
+}
+
+/* sg_heap_destroy: every slot holding one of its blocks (in any thread) becomes empty. */
+static void emit_heap_destroy(decoder_t *d, unsigned hp)
+{
+    d->burst = 0; /* it empties other threads' slots */
+    sgf_op_t *op = emit(d, SGF_X_HEAP_DESTROY, d->cur, 0);
+    if (!op)
+        return;
+    op->hp = (uint8_t)hp;
+    d->heap_alive[hp] = 0;
+    for (unsigned t = 0; t < SGF_LTHREADS; t++)
+        for (unsigned s = 0; s < SGF_SLOTS; s++)
+            if (d->occ[t][s] && d->hp[t][s] == hp)
+                set_slot(d, t, s, 0, 0);
+}
+
+static int emit_heap_new(decoder_t *d, unsigned hp, size_t limit)
+{
+    if (d->heap_alive[hp])
+        emit_heap_destroy(d, hp);
+    if (d->heap_alive[hp])
+        return 0;
+    sgf_op_t *op = emit(d, SGF_X_HEAP_NEW, d->cur, 0);
+    if (!op)
+        return 0;
+    op->hp = (uint8_t)hp;
+    op->n = limit;
+    d->heap_alive[hp] = 1;
+    return 1;
+}
+
+static void decode_heap(decoder_t *d, unsigned sub, unsigned a, unsigned b, unsigned c)
+{
+    unsigned t = d->cur, s = a % SGF_SLOTS, hp = heap_index(t, a >> 6);
+    if (sub != SGF_HEAP_NEW && sub != SGF_HEAP_DESTROY && sub != SGF_HEAP_FREE &&
+        sub != SGF_HEAP_REMOTE_FREE && !d->heap_alive[hp] && !emit_heap_new(d, hp, 0))
+        return;
+    switch (sub) {
+    case SGF_HEAP_MALLOC:
+    case SGF_HEAP_CALLOC: {
+        size_t n = sub == SGF_HEAP_CALLOC ? count_table[c & 3] : 1, m = sgf_size(b, c) / n;
+        sgf_op_t *op = emit_alloc(d, sub == SGF_HEAP_CALLOC ? SGF_X_HEAP_CALLOC : SGF_X_HEAP_MALLOC,
+                                  t, s, n * m);
+        if (op) {
+            op->n = n;
+            op->hp = (uint8_t)hp;
+            d->hp[t][s] = (uint8_t)hp;
+        }
+        break;
+    }
+    case SGF_HEAP_REALLOC:
+        emit_realloc_in(d, SGF_X_HEAP_REALLOC, t, s, 1, sgf_size(b, c), hp);
+        break;
+    case SGF_HEAP_REALLOC_REL: {
+        size_t old = d->occ[t][s] && d->hp[t][s] == hp ? d->req[t][s] : 0;
+        emit_realloc_in(d, SGF_X_HEAP_REALLOC, t, s, 1, relative_size(old, b, c), hp);
+        break;
+    }
+    case SGF_HEAP_FREE: {
+        unsigned bhp = d->hp[t][s];
+        if (!d->occ[t][s])
+            break;
+        if (bhp && (bhp - 1) / SGF_HEAPS == t) { /* a heap of this thread: sg_heap_free */
+            sgf_op_t *op = emit(d, SGF_X_HEAP_FREE, t, s);
+            if (op) {
+                op->hp = (uint8_t)bhp;
+                set_slot(d, t, s, 0, 0);
+            }
+        } else {
+            emit_free(d, t, s);
+        }
+        break;
+    }
+    case SGF_HEAP_REMOTE_FREE: {
+        unsigned u = b % SGF_LTHREADS;
+        if (!d->occ[t][s])
+            break;
+        if (u == t)
+            u = (t + 1) % SGF_LTHREADS;
+        d->burst = 0; /* another thread's slot */
+        sgf_op_t *op = emit(d, SGF_X_FREE, t, s);
+        if (op) {
+            op->exec = (uint8_t)u;
+            set_slot(d, t, s, 0, 0);
+        }
+        break;
+    }
+    case SGF_HEAP_NEW: {
+        size_t limit = 0;
+        if (b >> 6) {
+            limit = ((size_t)(b & 63) << 20) + ((size_t)c << 12);
+            if (limit < ((size_t)1 << 20))
+                limit = (size_t)1 << 20;
+            if (limit > ((size_t)64 << 20))
+                limit = (size_t)64 << 20;
+        }
+        emit_heap_new(d, hp, limit);
+        break;
+    }
+    default: /* SGF_HEAP_DESTROY */
+        if (d->heap_alive[hp])
+            emit_heap_destroy(d, hp);
+        break;
+    }
+}
+
 static void decode_record(decoder_t *d, const uint8_t *r)
 {
     unsigned opcode = opcode_table[r[0] & 31], a = r[1], b = r[2], c = r[3];
@@ -303,8 +436,10 @@ static void decode_record(decoder_t *d, const uint8_t *r)
             op->t2 = (uint8_t)u;
             op->s2 = (uint8_t)q;
             size_t req = d->req[t][s];
+            uint8_t hp = d->hp[t][s];
             set_slot(d, t, s, 0, 0);
             set_slot(d, u, q, 1, req);
+            d->hp[u][q] = hp;
         }
         break;
     }
@@ -325,6 +460,9 @@ static void decode_record(decoder_t *d, const uint8_t *r)
         for (unsigned i = 0; i < SGF_SLOTS; i++)
             if (d->occ[t][i])
                 emit_free(d, t, i);
+        break;
+    case SGF_OP_HEAP:
+        decode_heap(d, r[0] >> 5, a, b, c);
         break;
     default: { /* SGF_OP_MALLOC_MANY */
         static const unsigned many[4] = {4, 16, 32, 64};

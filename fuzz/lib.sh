@@ -33,7 +33,8 @@ fuzz_need_lib() {
 }
 
 # fuzz_build NAME VARIANT SOURCES...: $FUZZ_BIN/NAME-VARIANT from the core + SOURCES, rebuilt
-# when any fuzz source or the archive is newer. Prints the compiler's errors on failure.
+# when any fuzz source or the archive is newer. Against slabguard, -DSGF_HAVE_HEAPS: the heap
+# ops call sg_heap_*; the glibc build emulates heaps (fuzz/exec.c). Prints the compiler's errors on failure.
 fuzz_build() {
     local name=$1 variant=$2 out=$FUZZ_BIN/$1-$2 lib
     shift 2
@@ -44,5 +45,5 @@ fuzz_build() {
         return 0
     fi
     # shellcheck disable=SC2086
-    $CC $FUZZ_CFLAGS $FUZZ_CORE "$@" $lib ${lib:+-lsodium} -lpthread -o "$out.tmp" && mv "$out.tmp" "$out"
+    $CC $FUZZ_CFLAGS ${lib:+-DSGF_HAVE_HEAPS} $FUZZ_CORE "$@" $lib ${lib:+-lsodium} -lpthread -o "$out.tmp" && mv "$out.tmp" "$out"
 }

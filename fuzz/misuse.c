@@ -199,13 +199,15 @@ static void commit_bug(int cls, unsigned param, size_t size)
             if (bad == MAP_FAILED)
                 _exit(5);
             break;
-        default: /* just past the victim: another slot, or the guard after it */
+        default: /* just past the victim, 8 bytes into the 16-byte boundary after it: never the
+                  * start of a block (the boundary itself may be the next live slot, whose free
+                  * is a valid one and cannot be told from a bug) */
             bad = (char *)p + SGF_FN(malloc_usable_size)(p);
-            bad = (void *)(((uintptr_t)bad + 15) & ~(uintptr_t)15);
+            bad = (void *)((((uintptr_t)bad + 15) & ~(uintptr_t)15) + 8);
             break;
         }
         static const char *const kinds[4] = {"a stack address", "a static array",
-                                             "an mmap page", "the 16-byte boundary past a block"};
+                                             "an mmap page", "8 bytes past the 16-byte boundary after a block"};
         say("freed %s (%p) after a %zu-byte block", kinds[param % 4], bad, size);
         __asm__ volatile("" : : "r"(on_stack) : "memory");
         SGF_FN(free)(bad);

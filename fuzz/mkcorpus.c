@@ -53,6 +53,19 @@ static void op_malloc(unsigned slot, size_t size) { op_size(SGF_BYTE_MALLOC, slo
 static void op_free(unsigned slot) { rec(SGF_BYTE_FREE, slot, 0, 0); }
 static void op_switch(unsigned t) { rec(SGF_BYTE_SWITCH, t, 0, 0); }
 
+/* A heap op: sub-op (enum sgf_heap_subop), heap h (0..3) of the current thread, slot. */
+static void heap_op(unsigned sub, unsigned h, unsigned slot, unsigned b, unsigned c)
+{
+    rec(SGF_BYTE_HEAP | sub << 5, h << 6 | slot, b, c);
+}
+
+static void heap_size(unsigned sub, unsigned h, unsigned slot, size_t size)
+{
+    unsigned b, c;
+    size_code(size, &b, &c);
+    heap_op(sub, h, slot, b, c);
+}
+
 static void save(const char *name)
 {
     char path[512];
@@ -272,6 +285,76 @@ static void seeds(void)
     }
     rec(SGF_BYTE_BURST, 0, 0, 0);
     save("burst-cross-thread");
+
+    /* one thread's heaps: every call, blocks handed to and freed by other threads, a destroy
+     * with small and large blocks still live, a limited heap driven past its limit */
+    heap_op(SGF_HEAP_NEW, 0, 0, 0, 0);
+    for (unsigned i = 0; i < 24; i++)
+        heap_size(SGF_HEAP_MALLOC, 0, i, (size_t)1 << (i % 21)); /* to 1 MiB */
+    for (unsigned i = 24; i < 32; i++)
+        heap_size(SGF_HEAP_CALLOC, 0, i, (size_t)100 << (i - 20));
+    heap_size(SGF_HEAP_REALLOC, 0, 3, 5000);
+    for (unsigned i = 0; i < 8; i++)
+        heap_op(SGF_HEAP_REALLOC_REL, 0, 4, i % 2 ? 3 : 2, 0); /* x2, /2 */
+    for (unsigned i = 5; i < 9; i++)
+        heap_op(SGF_HEAP_FREE, 0, i, 0, 0);
+    for (unsigned i = 9; i < 13; i++)
+        heap_op(SGF_HEAP_REMOTE_FREE, 0, i, 1 + i % 3, 0);
+    for (unsigned i = 13; i < 17; i++)
+        rec(SGF_BYTE_HANDOFF, i, 1, i);
+    op_switch(1);
+    op_free(13);
+    rec(SGF_BYTE_CHECK, 14, 0, 0);
+    op_switch(0);
+    rec(SGF_BYTE_USABLE, 17, 0, 0);
+    heap_op(SGF_HEAP_DESTROY, 0, 0, 0, 0); /* slots 0..4, 17..31 and thread 1's 14..16 */
+    heap_size(SGF_HEAP_MALLOC, 0, 0, 48);   /* heap 0 again, created implicitly */
+    heap_op(SGF_HEAP_NEW, 1, 0, 1u << 6 | 1, 0); /* limited to 1 MiB */
+    for (unsigned i = 32; i < 64; i++)
+        heap_size(SGF_HEAP_MALLOC, 1, i, (size_t)48 << 10); /* refused at some point */
+    for (unsigned i = 32; i < 40; i++)
+        heap_op(SGF_HEAP_REALLOC_REL, 1, i, 14, 0); /* +64 KiB */
+    heap_op(SGF_HEAP_FREE, 1, 33, 0, 0);
+    heap_op(SGF_HEAP_NEW, 2, 0, 2u << 6 | 3, 0x80); /* limited to 3.5 MiB */
+    heap_size(SGF_HEAP_MALLOC, 2, 1, (size_t)1 << 20);
+    heap_size(SGF_HEAP_REALLOC, 2, 1, (size_t)3 << 20);
+    heap_op(SGF_HEAP_NEW, 1, 0, 0, 0); /* recreate heap 1: destroys it first */
+    heap_size(SGF_HEAP_MALLOC, 1, 32, 100);
+    save("heap-ops");
+
+    /* four threads, each with two heaps; blocks travel around the ring and are freed (plain
+     * free) by the next thread in a burst while their owner keeps allocating from the heap;
+     * then each heap is destroyed with blocks in other threads' slots */
+    for (unsigned t = 0; t < 4; t++) {
+        op_switch(t);
+        heap_op(SGF_HEAP_NEW, 0, 0, 0, 0);
+        heap_op(SGF_HEAP_NEW, 1, 0, 1u << 6 | (4 + t), 0);
+        for (unsigned i = 0; i < 16; i++) {
+            heap_op(SGF_HEAP_MALLOC, i % 2, i, rnd(128), rnd(256));
+            rec(SGF_BYTE_HANDOFF, i, (t + 1) % 4, 32 + i);
+        }
+    }
+    rec(SGF_BYTE_BURST, 0, 0, 0);
+    for (unsigned k = 0; k < 400; k++) {
+        op_switch(k % 4);
+        switch (rnd(5)) {
+        case 0: op_free(32 + rnd(16)); break;
+        case 1: heap_op(SGF_HEAP_MALLOC, rnd(2), rnd(16), rnd(128), rnd(256)); break;
+        case 2: heap_op(SGF_HEAP_REALLOC, rnd(2), rnd(16), rnd(128), rnd(256)); break;
+        case 3: heap_op(SGF_HEAP_FREE, rnd(2), rnd(16), 0, 0); break;
+        default: heap_op(SGF_HEAP_CALLOC, rnd(2), 16 + rnd(16), rnd(96), rnd(256)); break;
+        }
+    }
+    rec(SGF_BYTE_BURST, 0, 0, 0);
+    for (unsigned t = 0; t < 4; t++) {
+        op_switch(t);
+        for (unsigned i = 0; i < 8; i++)
+            heap_op(SGF_HEAP_MALLOC, 0, 48 + i, 3, rnd(256));
+        rec(SGF_BYTE_HANDOFF, 48, (t + 2) % 4, 60);
+        heap_op(SGF_HEAP_DESTROY, t % 2, 0, 0, 0);
+        rec(SGF_BYTE_THREAD_EXIT, 0, 0, 0);
+    }
+    save("heap-threads");
 }
 
 // ---- dictionary --------------------------------------------------------------------------------
@@ -321,6 +404,15 @@ static void dict(void)
         {"impossible_calloc", SGF_BYTE_IMPOSSIBLE, 0, 1, 0},
         {"impossible_realloc", SGF_BYTE_IMPOSSIBLE, 0, 2, 0},
         {"bad_alignment", SGF_BYTE_IMPOSSIBLE, 0, 4, 4},
+        {"heap_malloc_64", SGF_BYTE_HEAP | SGF_HEAP_MALLOC << 5, 0, 0, 64},
+        {"heap_calloc_64", SGF_BYTE_HEAP | SGF_HEAP_CALLOC << 5, 0, 0, 64},
+        {"heap_realloc_x2", SGF_BYTE_HEAP | SGF_HEAP_REALLOC_REL << 5, 0, 2, 0},
+        {"heap_free", SGF_BYTE_HEAP | SGF_HEAP_FREE << 5, 0, 0, 0},
+        {"heap_remote_free", SGF_BYTE_HEAP | SGF_HEAP_REMOTE_FREE << 5, 0, 1, 0},
+        {"heap_new", SGF_BYTE_HEAP | SGF_HEAP_NEW << 5, 0, 0, 0},
+        {"heap_new_1m", SGF_BYTE_HEAP | SGF_HEAP_NEW << 5, 0, 0x41, 0},
+        {"heap_new_8m", SGF_BYTE_HEAP | SGF_HEAP_NEW << 5, 0, 0x48, 0},
+        {"heap_destroy", SGF_BYTE_HEAP | SGF_HEAP_DESTROY << 5, 0, 0, 0},
     };
     for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         fprintf(f, "%s=\"\\x%02x\\x%02x\\x%02x\\x%02x\"\n", fixed[i].name, fixed[i].op,

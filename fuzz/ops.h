@@ -4,7 +4,8 @@
  * An input is a sequence of 4-byte records [op][a][b][c]; a trailing partial record is ignored.
  * Every byte value means something, so any mutation is still a valid program.
  *
- *   op  opcode = op % 32, looked up in the table below (common ops own several codes)
+ *   op  opcode = op % 32, looked up in the table below (common ops own several codes);
+ *       op >> 5 is a sub-op for SGF_OP_HEAP (ignored by the other opcodes)
  *   a   slot = a % 64 in the current thread's slot array; a >> 6 selects a variant (0..3)
  *   b,c a size (see sgf_size in harness.c), or op-specific arguments
  *
@@ -34,6 +35,8 @@ enum sgf_opcode {
     SGF_OP_IMPOSSIBLE,   /* a request that must fail: impossible_table[b % 16], c = parameter */
     SGF_OP_FREE_ALL,     /* free every slot of the current thread */
     SGF_OP_MALLOC_MANY,  /* {4,16,32,64}[a>>6] blocks of size(b,c) into slots a%64, a%64+1, ... */
+    SGF_OP_HEAP,         /* first-class heaps: sub-op op >> 5 (enum sgf_heap_subop), heap a>>6 of
+                            the current thread (each thread owns 4 heaps), slot a%64 */
     SGF_OP_COUNT
 };
 
@@ -41,9 +44,9 @@ enum sgf_opcode {
 #define SGF_OPCODE_TABLE                                                                       \
     {                                                                                          \
         SGF_OP_MALLOC, SGF_OP_MALLOC, SGF_OP_MALLOC, SGF_OP_MALLOC, SGF_OP_MALLOC,              \
-        SGF_OP_MALLOC, SGF_OP_CALLOC, SGF_OP_CALLOC, SGF_OP_REALLOC, SGF_OP_REALLOC,            \
+        SGF_OP_HEAP, SGF_OP_CALLOC, SGF_OP_CALLOC, SGF_OP_REALLOC, SGF_OP_REALLOC,            \
         SGF_OP_REALLOC, SGF_OP_REALLOC_REL, SGF_OP_REALLOC_REL, SGF_OP_REALLOCARRAY,            \
-        SGF_OP_FREE, SGF_OP_FREE, SGF_OP_FREE, SGF_OP_FREE, SGF_OP_FREE, SGF_OP_ALIGNED,        \
+        SGF_OP_FREE, SGF_OP_FREE, SGF_OP_FREE, SGF_OP_FREE, SGF_OP_HEAP, SGF_OP_ALIGNED,        \
         SGF_OP_ALIGNED, SGF_OP_USABLE, SGF_OP_CHECK, SGF_OP_HANDOFF, SGF_OP_HANDOFF,            \
         SGF_OP_SWITCH, SGF_OP_SWITCH, SGF_OP_THREAD_EXIT, SGF_OP_BURST, SGF_OP_IMPOSSIBLE,      \
         SGF_OP_FREE_ALL, SGF_OP_MALLOC_MANY                                                    \
@@ -66,6 +69,25 @@ enum sgf_opcode {
 #define SGF_BYTE_IMPOSSIBLE 29
 #define SGF_BYTE_FREE_ALL 30
 #define SGF_BYTE_MALLOC_MANY 31
+#define SGF_BYTE_HEAP 5 /* also 18; the sub-op goes in the top 3 bits: SGF_BYTE_HEAP | sub << 5 */
+
+/* Sub-ops of SGF_OP_HEAP (op >> 5). h = a >> 6 is one of the current thread's 4 heaps; a heap
+ * op on a heap that does not exist creates it first (unlimited). Only the owning logical thread
+ * allocates from (or sg_heap_free's into) its heaps, so a heap is used by one thread at a time. */
+enum sgf_heap_subop {
+    SGF_HEAP_MALLOC,      /* slot = sg_heap_malloc(h, size(b,c)); an occupied slot is freed first */
+    SGF_HEAP_CALLOC,      /* slot = sg_heap_calloc(h, n, size/n), n = {1,2,7,64}[c & 3] */
+    SGF_HEAP_REALLOC,     /* slot = sg_heap_realloc(h, slot, size(b,c)); a block that is not h's
+                             is freed first (then it allocates) */
+    SGF_HEAP_REALLOC_REL, /* the same, relative to the old request (rel_table[b & 15], c) */
+    SGF_HEAP_FREE,        /* sg_heap_free(its heap, slot) when the block is in one of this
+                             thread's heaps, else plain free */
+    SGF_HEAP_REMOTE_FREE, /* plain free(slot) run by thread b%4 (the next one if that is this) */
+    SGF_HEAP_NEW,         /* (re)create h: b>>6 == 0 unlimited, else sg_heap_new_limited with
+                             limit (b&63) MiB + c*4 KiB, clamped to 1..64 MiB */
+    SGF_HEAP_DESTROY      /* sg_heap_destroy(h): its blocks, in any thread's slots, are gone */
+};
+#define SGF_HEAPS 4 /* heaps per logical thread */
 
 /* Size kinds: b >> 5 of a size pair (b, c); r = (b & 31) << 8 | c is the 13-bit parameter. */
 enum sgf_size_kind {

@@ -24,7 +24,9 @@ static const char *const kind_names[SGF_X_COUNT] = {
     "valloc",         "pvalloc",       "malloc_usable_size", "check",
     "handoff",        "thread_exit",   "malloc(huge)",     "calloc(huge)",
     "realloc(huge)",  "reallocarray(huge)", "posix_memalign(bad)", "aligned_alloc(huge)",
-    "memalign(huge)", "valloc(huge)",  "pvalloc(huge)",
+    "memalign(huge)", "valloc(huge)",  "pvalloc(huge)",  "heap_new",
+    "heap_destroy",   "heap_malloc",   "heap_calloc",      "heap_realloc",
+    "heap_free",
 };
 
 const char *sgf_kind_name(unsigned kind)

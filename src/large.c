@@ -212,7 +212,9 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         user = (body_at + body - size) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
     } else {
-        map = extra ? NULL : cache_take(map_size, &map_size, zero);
+        /* a heap's block is never served from the cache: its mapping must be exactly what
+         * the heap's limit was checked against */
+        map = extra || owner ? NULL : cache_take(map_size, &map_size, zero);
         if (!map) map = sg_os_map(map_size);
         if (!map) goto nomem;
         user = (uintptr_t)map;
@@ -302,7 +304,9 @@ void *sg_large_realloc(void *p, size_t size) {
      * into than fresh pages are to fault in; otherwise mremap moves or grows the mapping (no
      * copy, no fault on the old pages). */
     bool grow_cached = !SG_LARGE_QUARANTINE && !e->owner && size > old && size > SG_MAX_CLASS && cache_has(page_round(size));
-    if (!grow_cached && !SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
+    sg_heap_t *owner = e->owner;
+    if (!grow_cached && !owner && !SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS &&
+        size <= SG_MAX_REQUEST) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
@@ -317,7 +321,7 @@ void *sg_large_realloc(void *p, size_t size) {
         }
     }
     pthread_mutex_unlock(&large_mutex);
-    void *q = sg_alloc(size);
+    void *q = owner ? sg_alloc_in(owner, size, false) : sg_alloc(size); /* a heap's block stays in it */
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);
