@@ -13,9 +13,13 @@ MODE    ?= all
 ifeq ($(PREFIX_ONLY),1)
 BUILD   ?= build/prefix-only
 PREFIX_FLAGS := -DSG_PREFIX_ONLY=1
-else
-BUILD   ?= build
 endif
+# VALGRIND=1: memcheck client requests, so programs under valgrind see slabguard's blocks
+ifeq ($(VALGRIND),1)
+BUILD   ?= build/valgrind
+PREFIX_FLAGS += -DSG_VALGRIND=1
+endif
+BUILD   ?= build
 VERSION := 0.1.0
 # The soname's number, the major of VERSION: libslabguard.so.0 (mk/install.mk installs the links).
 SOVERSION := $(firstword $(subst ., ,$(VERSION)))

@@ -7,9 +7,10 @@ want="gcc make libsodium-dev pkg-config"
 case "${1:-build}" in
   build) ;;
   demo)  want="$want sqlite3 python3" ;;
-  check) want="$want g++ clang sqlite3 python3 git perl nodejs redis-server redis-tools man-db groff-base" ;;
+  check) want="$want g++ clang sqlite3 python3 git perl nodejs redis-server redis-tools man-db groff-base valgrind" ;;
   bench) want="$want clang libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libclang-rt-14-dev sqlite3 python3 gnuplot-nox" ;;
   fuzz)  want="$want clang afl++" ;;
+  preload) want="$want python3 libpython3.11-testsuite sqlite3 git perl nodejs redis-server redis-tools" ;;
   *) echo "usage: $0 build|check|bench|fuzz|demo" >&2; exit 2 ;;
 esac
 missing=""

@@ -106,13 +106,18 @@ void *sg_realloc_impl(void *p, size_t size) {
     sg_page_t *page = sg_page_of(a);
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a)))
         sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
+    sg_vg_open_tail(page, p);
     size_t old = sg_slot_check_live(page, p);
     size_t need = size + SG_CANARY_OVERHEAD;
     /* stay in place while the new size fits and does not waste more than half the slot */
     if (size <= SMALL_MAX_REQUEST && need <= page->block_size && need * 2 > page->block_size) {
         /* growing in place: the bytes past the old size held the canary; never show them */
+        size_t old_user = sg_vg_user_size(page, old), new_user = sg_vg_user_size(page, size);
+        if (new_user > old_user) sg_vg_open((char *)p + old_user, new_user - old_user);
         if (SG_CANARY && size > old) memset((char *)p + old, 0, size - old);
         sg_canary_write(page, p, size);
+        VALGRIND_RESIZEINPLACE_BLOCK(p, old_user, new_user, 0);
+        if (new_user < page->block_size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + new_user, page->block_size - new_user);
         return p;
     }
     void *q = sg_alloc(size);

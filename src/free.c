@@ -90,9 +90,11 @@ void sg_free_impl(void *p) {
     }
     sg_page_t *page = sg_page_of(a);
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a))) free_invalid(p);
+    sg_vg_open_tail(page, p);
     sg_slot_check_live(page, p);
     sg_heap_t *heap = sg_tls_heap;
     sg_slot_zero(page, p);
+    sg_vg_free(page, p);
     if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
         sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_QUARANTINED);
         p = quarantine_swap(heap, p);
@@ -117,5 +119,6 @@ size_t sg_usable_size_impl(const void *p) {
         if (st == SG_SLOT_UNCARVED) sg_report_fatal("invalid pointer", p, 0);
         if (st != SG_SLOT_ALLOCATED) sg_report_fatal("use after free", p, sg_slot_reported_size(page, p));
     }
+    sg_vg_open_tail(page, p);
     return SG_CANARY ? sg_canary_size(page, p) : page->block_size;
 }

@@ -119,6 +119,7 @@ static int visit_page(sg_page_t *page, int (*visit)(void *, size_t, void *), voi
         for (uint32_t i = 0; i < page->capacity; i++) {
             if (sg_slot_state(page, i) != SG_SLOT_ALLOCATED) continue;
             void *b = (void *)(page->start + (uintptr_t)i * page->block_size);
+            sg_vg_open_tail(page, b);
             size_t size = SG_CANARY ? sg_canary_size(page, b) : page->block_size;
             if (!visit(b, size, arg)) return 0;
         }

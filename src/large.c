@@ -5,6 +5,7 @@
  * inaccessible for a while before their address space is unmapped. */
 #include "internal.h"
 #include "os.h"
+#include "vg.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -197,6 +198,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     size_t map_size = body + 2 * guard + extra;
     char *map;
     uintptr_t user;
+    bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     if (SG_GUARD_PAGES) {
         map = sg_os_reserve(map_size, SG_OS_PAGE);
         if (!map) goto nomem;
@@ -215,6 +217,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         /* a heap's block is never served from the cache: its mapping must be exactly what
          * the heap's limit was checked against */
         map = extra || owner ? NULL : cache_take(map_size, &map_size, zero);
+        fresh = map == NULL;
         if (!map) map = sg_os_map(map_size);
         if (!map) goto nomem;
         user = (uintptr_t)map;
@@ -229,6 +232,8 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         sg_os_unmap(map, map_size);
         goto nomem;
     }
+    VALGRIND_MALLOCLIKE_BLOCK((void *)user, size, 0, fresh || zero);
+    (void)fresh;
     return (void *)user;
 nomem:
     errno = ENOMEM;
@@ -251,6 +256,7 @@ void sg_large_free(void *p) {
     entry_t old = *e;
     table_remove(e);
     pthread_mutex_unlock(&large_mutex);
+    VALGRIND_FREELIKE_BLOCK(p, 0);
     if (old.owner) atomic_fetch_sub_explicit(&old.owner->mapped, old.map_size, memory_order_relaxed);
     if (!SG_LARGE_QUARANTINE) {
         uintptr_t evict;
@@ -296,6 +302,7 @@ void *sg_large_realloc(void *p, size_t size) {
     size_t room = e->map + e->map_size - (SG_GUARD_PAGES ? SG_OS_PAGE : 0) - e->addr;
     /* in place while it fits and keeps at least half of the mapping in use */
     if (size <= room && size * 2 >= room && !SG_GUARD_PAGES) {
+        VALGRIND_RESIZEINPLACE_BLOCK(p, e->size, size, 0);
         e->size = size;
         pthread_mutex_unlock(&large_mutex);
         return p;
@@ -317,6 +324,8 @@ void *sg_large_realloc(void *p, size_t size) {
             bool ok = table_insert(&ne);
             pthread_mutex_unlock(&large_mutex);
             if (!ok) sg_report_fatal("large registry full", q, size);
+            VALGRIND_FREELIKE_BLOCK(p, 0);
+            VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
             return q;
         }
     }

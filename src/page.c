@@ -53,19 +53,20 @@ static void carve_sequential(sg_page_t *page) {
 }
 
 /* Random carving: slots come in an unpredictable order from a window of at least 16 KiB (and
- * at least 64 slots) that moves through the page; a window is used up before the next opens.
+ * at least 256 slots) that moves through the page; a window is used up before the next opens.
  * The window keeps consecutive objects within a few OS pages (whole-page randomness cost half
  * the speed of an object-heavy program in TLB and cache misses) while a slot's neighbours in
  * allocation order are still chosen among hundreds of slots. */
 #define SG_RANDOM_WINDOW_BYTES 16384u
 static void carve_random(sg_page_t *page, sg_heap_t *heap) {
     uint32_t w = SG_RANDOM_WINDOW_BYTES / page->block_size;
-    if (w < 64) w = 64;
+    if (w < 256) w = 256;
     if (w > page->capacity) w = page->capacity;
     uint32_t base = page->carved / w * w, len = page->capacity - base;
     if (len > w) len = w;
     uint32_t n = base + len - page->carved;   /* uncarved slots left in this window */
     if (n > 32) n = 32;
+    uint32_t pick[32];
     for (uint32_t k = 0; k < n; k++) {
         /* a few fresh draws before probing linearly: probing alone clusters the picks */
         uint32_t idx = 0;
@@ -75,8 +76,15 @@ static void carve_random(sg_page_t *page, sg_heap_t *heap) {
         }
         while (sg_slot_state(page, idx) != SG_SLOT_UNCARVED) idx = idx + 1 == base + len ? base : idx + 1;
         sg_slot_set_state(page, idx, SG_SLOT_FREE);
-        push_free(page, (sg_block_t *)(page->start + (uintptr_t)idx * page->block_size));
+        pick[k] = idx;
     }
+    /* the last picks of a window are found by probing, in address order: shuffle the batch */
+    for (uint32_t k = n; k > 1; k--) {
+        uint32_t j = (uint32_t)(((sg_random_next(&heap->rng) >> 32) * k) >> 32), t = pick[k - 1];
+        pick[k - 1] = pick[j];
+        pick[j] = t;
+    }
+    for (uint32_t k = 0; k < n; k++) push_free(page, (sg_block_t *)(page->start + (uintptr_t)pick[k] * page->block_size));
     page->carved += n;
 }
 
@@ -157,6 +165,7 @@ void sg_page_release(sg_page_t *page) {
         for (uint32_t i = 0; i < page->capacity; i++) {
             if (sg_slot_state(page, i) == SG_SLOT_UNCARVED) continue;
             sg_block_t *b = (sg_block_t *)(page->start + (uintptr_t)i * page->block_size);
+            sg_vg_open(b, page->block_size);
             /* every carved slot is on a free list now: a link that leads nowhere was forged */
             if (SG_ENCODE_FREELIST) {
                 void *next = sg_decode(&page->keys, b, b->next);

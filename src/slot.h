@@ -6,6 +6,7 @@
 
 #include <string.h>
 #include "internal.h"
+#include "vg.h"
 
 /* ---- slot state (exact double-free / invalid-free detection) -------------------------- */
 SG_INLINE uint8_t sg_slot_state(sg_page_t *page, uint32_t idx) {
@@ -73,6 +74,43 @@ SG_INLINE size_t sg_canary_check(const sg_page_t *page, const void *slot) {
     return r;
 }
 
+/* ---- valgrind (make VALGRIND=1) ----------------------------------------------------------- */
+/* The allocator's own words inside a slot (the free-list link, the canary and size word) are
+ * opened (made defined) just before slabguard touches them. */
+/* The bytes of a slot the program may use: the request where it is stored, else the slot. */
+SG_INLINE size_t sg_vg_user_size(const sg_page_t *page, size_t r) { return SG_CANARY ? r : page->block_size; }
+
+/* Make the allocator's own bytes of an allocated slot (canary, size word) readable. */
+SG_INLINE void sg_vg_open_tail(const sg_page_t *page, const void *p) {
+    if (!SG_CANARY) return;
+    const char *s = p;
+    VALGRIND_MAKE_MEM_DEFINED(s + page->block_size - 4, 4);
+    uint32_t enc;
+    __builtin_memcpy(&enc, s + page->block_size - 4, 4);
+    size_t r = enc ^ sg_size_key(page, p);
+    if (r + 8 <= page->block_size) VALGRIND_MAKE_MEM_DEFINED(s + r, page->block_size - 4 - r);
+    (void)r;
+}
+
+SG_INLINE void sg_vg_open(const void *p, size_t n) { VALGRIND_MAKE_MEM_DEFINED(p, n); (void)p; (void)n; }
+
+/* A slot handed out for r bytes. */
+SG_INLINE void sg_vg_alloc(const sg_page_t *page, void *p, size_t r, int zeroed) {
+    size_t u = sg_vg_user_size(page, r);
+    VALGRIND_MALLOCLIKE_BLOCK(p, u, 0, zeroed);
+    if (u < page->block_size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + u, page->block_size - u);
+    (void)p; (void)u; (void)zeroed;
+}
+
+/* A slot given back: nothing of it is the program's any more; its first word is the link. */
+SG_INLINE void sg_vg_free(const sg_page_t *page, void *p) {
+    VALGRIND_FREELIKE_BLOCK(p, 0);
+    VALGRIND_MAKE_MEM_NOACCESS(p, page->block_size);
+    VALGRIND_MAKE_MEM_DEFINED(p, sizeof(sg_block_t));
+    (void)page; (void)p;
+}
+
+
 /* ---- zero on free / write after free ------------------------------------------------- */
 /* The check covers the first 4 KiB of a slot: a use-after-free write lands near the start of
  * an object far more often than deep inside a large one, and the check runs on every malloc. */
@@ -125,6 +163,7 @@ SG_INLINE size_t sg_slot_reported_size(const sg_page_t *page, const void *p) {
 
 /* Hand out slot b of page (popped from a free list) for a request of r bytes. */
 SG_INLINE void sg_slot_arm(sg_page_t *page, sg_block_t *b, size_t r) {
+    sg_vg_open(b, page->block_size);
     if (SG_SLOT_STATES) {
         uint32_t idx = sg_slot_index_of(page, b);
         /* tamper evidence: a forged link to a slot that is not free never passes */
@@ -135,6 +174,7 @@ SG_INLINE void sg_slot_arm(sg_page_t *page, sg_block_t *b, size_t r) {
     if (SG_ZERO_ON_FREE) b->next.bits = 0;   /* no key material left in the slot */
     if (SG_WRITE_AFTER_FREE) sg_slot_waf_scan(page, b);
     sg_canary_write(page, b, r);
+    sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }
 
 /* Check slot p coming back through free (or realloc): state, canary. Returns the requested
