@@ -17,33 +17,9 @@ fi
 export REDIS_SERVER REDIS_CLI REDIS_BENCHMARK
 
 redis_workload() {
-    local port pid=""
-    cli() { timeout 20 "$REDIS_CLI" -h 127.0.0.1 -p "$port" "$@"; }
-    trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null' EXIT
-    # start on a port nobody listens on; try again elsewhere if another process took it first
-    for _ in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 40000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-        "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$PWD" \
-            --logfile "$PWD/server.log" --daemonize no &
-        pid=$!
-        for _ in $(seq 1 100); do
-            [ "$(cli ping 2>/dev/null)" = PONG ] && break 2
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        pid=""
-    done
-    if [ -z "$pid" ]; then
-        echo "redis-server did not start" >&2
-        tail -n 5 server.log >&2
-        return 1
-    fi
-    if [ -n "${LD_PRELOAD:-}" ]; then want=yes; else want=no; fi
-    if grep -q libslabguard "/proc/$pid/maps"; then have=yes; else have=no; fi
-    echo "server maps slabguard exactly when it is preloaded: $([ "$want" = "$have" ] && echo yes || echo "NO (mapped: $have)")"
+    REDIS_CLI_TIMEOUT=20
+    trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null' EXIT
+    redis_start || return 1
 
     timeout 90 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" -n 20000 -q -t set,get,lpush,lpop,sadd,incr >bench.out 2>bench.err
     echo "redis-benchmark exit status: $?"
