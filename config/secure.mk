@@ -19,5 +19,3 @@ SG_CONFIG_QUARANTINE_SLOTS := 256
 SG_CONFIG_GUARD_PAGES := true
 # Freed large blocks are kept PROT_NONE for a while instead of being reused at once.
 SG_CONFIG_LARGE_QUARANTINE := true
-# Statistics counters (cheap, thread-local).
-SG_CONFIG_STATS := true

@@ -34,9 +34,6 @@
 #ifndef SG_CONFIG_LARGE_QUARANTINE
 #define SG_CONFIG_LARGE_QUARANTINE SG_CONFIG_SECURE
 #endif
-#ifndef SG_CONFIG_STATS
-#define SG_CONFIG_STATS 1
-#endif
 
 /* ---- mitigations (each one switchable alone) ---------------------------------------------- */
 #define SG_SECURE               (SG_CONFIG_SECURE != 0)
@@ -50,7 +47,6 @@
 #define SG_QUARANTINE           (SG_QUARANTINE_SLOTS > 0)
 #define SG_GUARD_PAGES          (SG_CONFIG_GUARD_PAGES != 0)
 #define SG_LARGE_QUARANTINE     (SG_CONFIG_LARGE_QUARANTINE != 0)
-#define SG_STATS                (SG_CONFIG_STATS != 0)
 
 _Static_assert(!SG_WRITE_AFTER_FREE || SG_ZERO_ON_FREE,
                "the write-after-free check needs zero-on-free (it looks for non-zero bytes)");
@@ -74,6 +70,5 @@ _Static_assert(SG_QUARANTINE_SLOTS <= 65536 && (SG_QUARANTINE_SLOTS & (SG_QUARAN
 
 /* Bytes reserved at the end of each small slot for the canary and the requested size. */
 #define SG_CANARY_OVERHEAD (SG_CANARY ? 8u : 0u)
-#define SG_CANARY_FIRST_BYTE_ZERO 1
 
 #endif /* SG_CONFIG_H */

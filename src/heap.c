@@ -34,7 +34,6 @@ void sg_heap_init(sg_heap_t *heap) {
     }
     heap->full.first = heap->full.last = NULL;
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
-    heap->alloc_count = heap->free_count = 0;
     heap->is_empty = 0;
     heap->first_class = 0;
     heap->magic = 0;
@@ -217,7 +216,6 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     if (SG_ENCODE_FREELIST && page->free && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)page->free)))
         sg_report_corrupt_list(b, page->block_size);
     page->used++;
-    heap->alloc_count++;
     sg_slot_arm(page, b, size);
     return b;
 }

@@ -210,7 +210,6 @@ sg_heap_t *sg_init_thread(void) {
     else heap = sg_init_pool_get();
     if (!heap) return NULL;
     sg_heap_init(heap);
-    heap->is_main = heap == &main_heap;
     sg_tls_heap = heap;
     pthread_setspecific(thread_key, heap);
     atomic_fetch_add_explicit(&sg_stat_threads, 1, memory_order_relaxed);

@@ -73,7 +73,6 @@ typedef struct sg_page_s {
     uint32_t used;               /* slots handed out and not yet collected back */
     uint32_t carved;             /* slots put into free lists since the page was made */
     uint8_t in_full;             /* in the heap's full queue */
-    uint8_t retired;             /* debugging aid: page given back */
     struct sg_page_s *next, *prev; /* heap queue, abandoned list or arena free list */
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
     /* line 2, written by other threads: kept apart so their frees do not slow the owner */
@@ -115,7 +114,6 @@ struct sg_heap_s {
      * a line another thread's fast path reads */
     _Alignas(64) sg_page_t *current[SG_CLASS_COUNT]; /* fast path: page to pop from (sg_page_empty if none) */
     uint64_t rng;                        /* per-thread generator state (hot-path choices) */
-    uint64_t alloc_count, free_count;    /* statistics, owner only */
     sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
@@ -125,7 +123,6 @@ struct sg_heap_s {
     void **quarantine_ring;              /* the inline ring, or a larger mapped one (option) */
     size_t quarantine_mask;              /* ring size - 1 */
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
-    uint8_t is_main;
     uint8_t first_class;                 /* made by sg_heap_new, not a thread's */
     uint64_t magic;                      /* first-class heaps: SG_HEAP_ALIVE while usable */
     size_t limit;                        /* first-class heaps: capacity in bytes (0: none) */
@@ -142,7 +139,6 @@ typedef union sg_ro_u {
         size_t arena_size;       /* SG_ARENA_SIZE, less where the kernel refuses that much */
         sg_page_t *meta;         /* descriptor of unit i is meta[i] */
         unsigned char secret[32];/* from libsodium randombytes_buf; keys every derived secret */
-        uint64_t fork_generation;
         size_t guard_every;      /* arena: a guard after about every n-th span (0: none) */
         size_t quarantine_slots; /* per-thread ring size: the compiled floor or more (option) */
         uint64_t purge_delay_ms; /* option + 1, or 0 for the default */
@@ -202,7 +198,6 @@ bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
 void sg_page_collect(sg_page_t *page);
 void sg_page_release(sg_page_t *page);
 void sg_page_discard(sg_page_t *page);
-sg_block_t *sg_page_collect_thread_free(sg_page_t *page, uint32_t *count);
 bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never);
 
 SG_INLINE uint32_t sg_page_slot_index(const sg_page_t *page, uintptr_t off) {

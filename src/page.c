@@ -22,7 +22,6 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->div_magic = (uint32_t)(((uint64_t)1 << 32) / bs + 1);
     page->carved = 0;
     page->in_full = 0;
-    page->retired = 0;
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
     page->first_class = heap->first_class;
@@ -98,20 +97,17 @@ bool sg_page_extend(sg_page_t *page, sg_heap_t *heap) {
 
 /* ---- collecting frees -------------------------------------------------------------------------- */
 /* Take the whole list of other threads' frees, keeping the delivery mode bits. */
-sg_block_t *sg_page_collect_thread_free(sg_page_t *page, uint32_t *count) {
+static sg_block_t *take_thread_free(sg_page_t *page) {
     uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
-    *count = 0;
     if ((tf & ~(uintptr_t)3) == 0) return NULL;
     while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & 3, memory_order_acquire,
                                                   memory_order_relaxed)) {}
-    sg_block_t *head = (sg_block_t *)(tf & ~(uintptr_t)3);
-    return head;
+    return (sg_block_t *)(tf & ~(uintptr_t)3);
 }
 
 /* Move the owner's frees and other threads' frees into the allocation list. */
 void sg_page_collect(sg_page_t *page) {
-    uint32_t ignored;
-    sg_block_t *remote = sg_page_collect_thread_free(page, &ignored);
+    sg_block_t *remote = take_thread_free(page);
     if (remote) {
         /* Walk the remote list to its end, checking every decoded link, then splice it in. */
         uint32_t n = 1;
@@ -182,7 +178,6 @@ void sg_page_release(sg_page_t *page) {
 #endif
     }
     page->free = page->local_free = NULL;
-    page->retired = 1;
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
     sg_arena_free_span(page);

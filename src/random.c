@@ -17,7 +17,6 @@ bool sg_random_init(void) {
  * the caller). Pages made before the fork keep the keys stored in their descriptors. */
 void sg_random_rekey(void) {
     randombytes_buf(sg_ro.secret, sizeof sg_ro.secret);
-    sg_ro.fork_generation++;
 }
 
 static uint64_t derive(uint64_t a, uint64_t b) {
