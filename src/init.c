@@ -75,14 +75,17 @@ static void fork_prepare(void) {
     sg_heap_lock_all();
     sg_arena_lock();
     sg_large_lock();
+    sg_recycle_lock();
 }
 static void fork_parent(void) {
+    sg_recycle_unlock();
     sg_large_unlock();
     sg_arena_unlock();
     sg_heap_unlock_all();
     pthread_mutex_unlock(&pool_mutex);
 }
 static void fork_child(void) {
+    sg_recycle_unlock();
     sg_large_unlock();
     sg_arena_unlock();
     sg_heap_unlock_all();

@@ -236,6 +236,15 @@ size_t sg_usable_size_impl(const void *p);
 /* ---- slot hardening (slot.h, inline) ---------------------------------------------------- */
 /* see slot.h */
 
+/* ---- recycled pages of large blocks (recycle.c) ------------------------------------------ */
+#define SG_RECYCLE_PIECES 8
+size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces);
+void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
+bool sg_recycle_trim(void);
+size_t sg_recycle_bytes(void);
+void sg_recycle_lock(void);
+void sg_recycle_unlock(void);
+
 /* ---- large blocks (large.c) ------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero);
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner);

@@ -2,7 +2,8 @@
  * size) out of line, so free, realloc and malloc_usable_size of a pointer we never returned, or
  * returned and took back, is detected without reading the pointer. Secure builds put a guard
  * page on each side, place the block against its trailing guard, and keep freed blocks
- * inaccessible for a while before their address space is unmapped. */
+ * inaccessible for a while before their address space is unmapped; their pages are recycled
+ * into later blocks at fresh addresses (recycle.c). */
 #include "internal.h"
 #include "os.h"
 #include "vg.h"
@@ -17,6 +18,10 @@ typedef struct entry_s {
     uintptr_t map;       /* start of the mapping */
     size_t map_size;
     sg_heap_t *owner;    /* first-class heap that owns it, or NULL */
+    uintptr_t body;      /* secure builds: the read-write part between the guards */
+    size_t body_size;
+    uint32_t piece_pages[SG_RECYCLE_PIECES];   /* recycled pieces it starts with (recycle.c) */
+    unsigned pieces;
 } entry_t;
 
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -199,15 +204,22 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     char *map;
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
+    entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0 };
     if (SG_GUARD_PAGES) {
         map = sg_os_reserve(map_size, SG_OS_PAGE);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
         if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
-        if (!sg_os_commit((void *)body_at, body)) {
+        /* recycled pages (zeroed) first, fresh ones for the rest */
+        size_t filled = SG_LARGE_QUARANTINE && !owner
+                            ? sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces)
+                            : 0;
+        if (filled < body && !sg_os_commit((char *)body_at + filled, body - filled)) {
             sg_os_unmap(map, map_size);
             goto nomem;
         }
+        e.body = body_at;
+        e.body_size = body;
         /* against the trailing guard: an overflow past the size, rounded to the alignment,
          * faults (body_at itself is aligned: page-aligned, or aligned above when extra) */
         size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
@@ -223,7 +235,9 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         user = (uintptr_t)map;
         if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
     }
-    entry_t e = { user, size, (uintptr_t)map, map_size, owner };
+    e.addr = user;
+    e.map = (uintptr_t)map;
+    e.map_size = map_size;
     if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size, memory_order_relaxed);
     pthread_mutex_lock(&large_mutex);
     bool ok = table_insert(&e);
@@ -270,7 +284,8 @@ void sg_large_free(void *p) {
     }
     /* Give the memory back and make the span inaccessible while no other thread can know it,
      * then let it wait in the ring of freed blocks; the block it pushes out is unmapped. */
-    sg_os_purge((void *)old.map, old.map_size);
+    if (old.owner) sg_os_purge((void *)old.body, old.body_size);
+    else sg_recycle_take_back((char *)old.body, old.body_size, old.piece_pages, old.pieces);
     (void)sg_os_protect_none((void *)old.map, old.map_size);
     pthread_mutex_lock(&large_mutex);
     entry_t evicted = freed_ring[freed_pos];
@@ -317,7 +332,7 @@ void *sg_large_realloc(void *p, size_t size) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
-            entry_t ne = { (uintptr_t)q, size, (uintptr_t)q, new_map, e->owner };
+            entry_t ne = { .addr = (uintptr_t)q, .size = size, .map = (uintptr_t)q, .map_size = new_map, .owner = e->owner };
             if (e->owner)
                 atomic_fetch_add_explicit(&e->owner->mapped, new_map - e->map_size, memory_order_relaxed);
             table_remove(e);
@@ -340,7 +355,7 @@ void *sg_large_realloc(void *p, size_t size) {
 /* sg_heap_destroy: unmap every large block the heap owns. */
 void sg_large_discard_owned(sg_heap_t *owner) {
     for (;;) {
-        entry_t victim = { 0, 0, 0, 0, NULL };
+        entry_t victim = { 0 };
         pthread_mutex_lock(&large_mutex);
         for (size_t i = 0; i < table_cap; i++) {
             if (table[i].addr && table[i].owner == owner) {
@@ -373,7 +388,7 @@ size_t sg_large_requested_bytes(void) {
 /* sg_heap_visit: the heap's large blocks (collected first: fn runs without the lock). */
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg) {
     for (size_t from = 0;;) {
-        entry_t e = { 0, 0, 0, 0, NULL };
+        entry_t e = { 0 };
         pthread_mutex_lock(&large_mutex);
         for (; from < table_cap && !e.addr; from++)
             if (table[from].addr && table[from].owner == owner) e = table[from];
@@ -382,8 +397,9 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
     }
 }
 
-/* malloc_trim: unmap every cached mapping (fast builds). */
+/* malloc_trim: unmap every cached mapping (fast builds) and every recycled page (secure). */
 bool sg_large_trim(void) {
+    bool recycled = sg_recycle_trim();
     cached_t out[CACHE_SLOTS];
     size_t n = 0;
     pthread_mutex_lock(&large_mutex);
@@ -395,7 +411,7 @@ bool sg_large_trim(void) {
     cache_bytes = 0;
     pthread_mutex_unlock(&large_mutex);
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
-    return n > 0;
+    return n > 0 || recycled;
 }
 
 void sg_large_lock(void) { pthread_mutex_lock(&large_mutex); }

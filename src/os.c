@@ -63,6 +63,25 @@ void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
     return q == MAP_FAILED ? NULL : q;
 }
 
+/* Move the pages of [p, p+size) to a new address the kernel picks; the old range stays mapped
+ * and reads zero. NULL on failure (*unsupported: the kernel has no MREMAP_DONTUNMAP). */
+void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
+    /* the fifth argument is read with MREMAP_DONTUNMAP (a hint that must be page-aligned):
+     * pass it, or the kernel sees whatever the register held */
+    void *q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)0);
+    if (q != MAP_FAILED) return q;
+    *unsupported = errno == EINVAL;
+    return NULL;
+}
+
+/* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there. */
+bool sg_os_move_to(void *from, size_t size, void *to) {
+    return mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+}
+
+/* Which pages of [p, p+size) are resident: vec[i] & 1 for page i. false when unknown. */
+bool sg_os_resident(void *p, size_t size, unsigned char *vec) { return mincore(p, size, vec) == 0; }
+
 void sg_os_name(void *p, size_t size, const char *name) {
     (void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name);
 }

@@ -24,6 +24,11 @@ bool sg_os_protect_ro(void *p, size_t size);
 void sg_os_purge(void *p, size_t size);
 /* Grow or move a read-write mapping (no guards). NULL on failure, old mapping intact then. */
 void *sg_os_remap(void *p, size_t old_size, size_t new_size);
+/* Page recycling (recycle.c): move pages out of a range to a new address (the range stays
+ * mapped, empty), move pages onto a range, ask which pages are resident. */
+void *sg_os_move_out(void *p, size_t size, bool *unsupported);
+bool sg_os_move_to(void *from, size_t size, void *to);
+bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 /* Name a mapping in /proc/self/maps (best effort). */
 void sg_os_name(void *p, size_t size, const char *name);
 /* A monotonic clock in milliseconds, for purge delays. */

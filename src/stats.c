@@ -58,7 +58,7 @@ void sg_stats_get(sg_stats_t *out) {
     out->pages_abandoned = sg_heap_abandoned_pages();
     sg_large_stats(&out->large_count, &out->large_bytes);
     out->mapped = sg_arena_committed() + out->large_bytes;
-    out->free_unpurged = sg_arena_dirty();
+    out->free_unpurged = sg_arena_dirty() + sg_recycle_bytes();
     out->arena_used = sg_arena_frontier();
     out->resident = process_resident();
     walk_t w;

@@ -3,6 +3,8 @@
 #include "internal.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 static void test_registry_grows_and_finds_everything(void) {
     enum { N = 3000 };
@@ -62,9 +64,82 @@ static void test_large_realloc_keeps_contents(void) {
     free(p);
 }
 
+/* memset that the compiler cannot drop before a free */
+static void fill(void *p, int v, size_t n) {
+    memset(p, v, n);
+    __asm__ volatile("" : : "r"(p) : "memory");
+}
+
+static long minor_faults(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+
+/* Secure builds: a freed large block's pages are recycled into the next large block (no page
+ * faults), which reads zero, at a different address; the freed address is not served again at
+ * once; malloc_trim gives the kept pages back. Fast builds reuse mappings: only the contents
+ * and trim are checked there. */
+static void test_large_pages_recycled(void) {
+    size_t n = (size_t)4 << 20, pages = n / 4096;
+    malloc_trim(0);
+    unsigned char *p = opaque_ptr(malloc(n));
+    REQUIRE(p, "malloc(4 MiB)");
+    fill(p, 0xa5, n);
+    free(p);
+    sg_stats_t s;
+    sg_stats_get(&s);
+    if (SG_LARGE_QUARANTINE) CHECK(s.free_unpurged >= n, "%zu bytes kept for reuse after a 4 MiB free", s.free_unpurged);
+    long before = minor_faults();
+    unsigned char *q = opaque_ptr(calloc(1, n));
+    REQUIRE(q, "calloc(4 MiB)");
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n; i += 64) nonzero += q[i] != 0 || q[i + 63] != 0;
+    fill(q, 0x5a, n);
+    long faults = minor_faults() - before;
+    CHECK(nonzero == 0, "%zu cache lines of the recycled block are not zero", nonzero);
+    if (SG_LARGE_QUARANTINE) {
+        CHECK(q != p, "the freed block's address was served again at once");
+        CHECK(faults < (long)pages / 8, "%ld page faults filling a recycled 4 MiB block (%zu pages)", faults, pages);
+    }
+    free(q);
+    CHECK(malloc_trim(0) == 1, "malloc_trim found nothing to give back after a large free");
+    sg_stats_get(&s);
+    CHECK(s.free_unpurged < n, "%zu bytes still kept after malloc_trim", s.free_unpurged);
+}
+
+/* Secure builds: a block the program left read-only in part comes back read-write to its next
+ * owner (fast builds reuse such a mapping as it is, like glibc reuses its heap: not tested). */
+static void test_large_recycled_after_mprotect(void) {
+    size_t n = (size_t)1 << 20;
+    unsigned char *p = opaque_ptr(malloc(n));
+    REQUIRE(p, "malloc(1 MiB)");
+    fill(p, 1, n);
+    uintptr_t page = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    REQUIRE(mprotect((void *)page, 8192, PROT_READ) == 0, "mprotect");
+    REQUIRE(mprotect((void *)page, 8192, PROT_READ | PROT_WRITE) == 0, "mprotect back");
+    if (SG_LARGE_QUARANTINE) REQUIRE(mprotect((void *)(page + 16384), 4096, PROT_READ) == 0, "mprotect a page");
+    free(p);
+    /* the whole block read-only (1 MiB exactly: it starts on a page) */
+    unsigned char *r = opaque_ptr(malloc(n));
+    REQUIRE(r && ((uintptr_t)r & 4095) == 0, "malloc(1 MiB) = %p", (void *)r);
+    fill(r, 3, n);
+    if (SG_LARGE_QUARANTINE) REQUIRE(mprotect(r, n, PROT_READ) == 0, "mprotect the block");
+    free(r);
+    for (int i = 0; i < 4; i++) {
+        unsigned char *q = opaque_ptr(malloc(n));
+        REQUIRE(q, "malloc(1 MiB) #%d", i);
+        fill(q, 2, n);   /* faults (the test dies) if a page came back read-only */
+        CHECK(q[n - 1] == 2, "write lost");
+        free(q);
+    }
+}
+
 int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
     RUN(test_large_realloc_keeps_contents);
+    RUN(test_large_pages_recycled);
+    RUN(test_large_recycled_after_mprotect);
     return check_exit();
 }

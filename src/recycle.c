@@ -1,0 +1,203 @@
+/* recycle.c: resident pages of freed large blocks, moved to a fresh address for reuse.
+ *
+ * Secure builds never hand out a freed large block's address soon again: the block's address
+ * range turns PROT_NONE and waits in large.c's ring of freed blocks, so a late access faults.
+ * Its physical pages need not wait with it. At free, mremap(MREMAP_DONTUNMAP) moves them to a
+ * private address that nobody else knows (the old range stays mapped, empty and then
+ * PROT_NONE), where they are zeroed; a later large allocation moves them into its own fresh
+ * range. The next block of that size costs two mremap calls instead of one page fault per 4 KiB
+ * page, and the old block's contents never reach it. Bounded in bytes and extents; extents
+ * idle for a second are unmapped. Kernels without MREMAP_DONTUNMAP (before 5.7) purge instead. */
+#include "internal.h"
+#include "os.h"
+
+#include <pthread.h>
+
+#define RECYCLE_SLOTS 64
+#define RECYCLE_MAX_BYTES ((size_t)64 << 20)
+#define RECYCLE_IDLE_MS 1000
+
+typedef struct extent_s {
+    uintptr_t addr;      /* 0 = empty slot */
+    size_t size;
+    uint64_t freed_ms;
+} extent_t;
+
+static pthread_mutex_t recycle_mutex = PTHREAD_MUTEX_INITIALIZER;
+static extent_t extents[RECYCLE_SLOTS];
+static _Atomic(size_t) recycle_bytes;   /* changed under the lock; read without it */
+static _Atomic(int) recycle_off;   /* the kernel cannot move pages this way */
+
+/* ThreadSanitizer does not see mremap: an address the kernel hands back after a move keeps the
+ * shadow of its last user, and zeroing it looks like a race. TSan builds (tests/sanitize.sh)
+ * purge instead; they check the locking of everything else. */
+#if defined(__SANITIZE_THREAD__)
+#define RECYCLE_BUILD 0
+#else
+#define RECYCLE_BUILD 1
+#endif
+
+/* Unmap extents idle for longer than RECYCLE_IDLE_MS (all when all): collected under the lock,
+ * unmapped after it. */
+static void drop_idle(bool all) {
+    extent_t out[RECYCLE_SLOTS];
+    size_t n = 0;
+    uint64_t now = sg_os_now_ms();
+    pthread_mutex_lock(&recycle_mutex);
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
+        if (!extents[i].addr || (!all && now - extents[i].freed_ms < RECYCLE_IDLE_MS)) continue;
+        out[n++] = extents[i];
+        recycle_bytes -= extents[i].size;
+        extents[i].addr = 0;
+    }
+    pthread_mutex_unlock(&recycle_mutex);
+    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].addr, out[i].size);
+}
+
+/* Fill [body, body+len) from its start with recycled pages, in at most max_pieces pieces;
+ * piece_pages[i] gets each piece's length in OS pages. Returns the bytes filled (the rest is
+ * the caller's to commit). The pages read zero. */
+size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces) {
+    size_t filled = 0;
+    *pieces = 0;
+    if (atomic_load_explicit(&recycle_off, memory_order_relaxed) || !recycle_bytes) return 0;
+    drop_idle(false);
+    while (filled < len && *pieces < max_pieces) {
+        extent_t take = { 0, 0, 0 };
+        pthread_mutex_lock(&recycle_mutex);
+        /* the smallest extent that covers the rest (fewest splits), else the largest */
+        size_t best = RECYCLE_SLOTS, want = len - filled;
+        for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
+            if (!extents[i].addr) continue;
+            if (best == RECYCLE_SLOTS) { best = i; continue; }
+            size_t s = extents[i].size, b = extents[best].size;
+            if (b >= want ? s >= want && s < b : s > b) best = i;
+        }
+        if (best < RECYCLE_SLOTS) {
+            take = extents[best];
+            if (take.size > want) {   /* take the head, the tail stays */
+                extents[best].addr += want;
+                extents[best].size -= want;
+                take.size = want;
+            } else {
+                extents[best].addr = 0;
+            }
+            recycle_bytes -= take.size;
+        }
+        pthread_mutex_unlock(&recycle_mutex);
+        if (!take.addr) break;
+        if (!sg_os_move_to((void *)take.addr, take.size, body + filled)) {
+            sg_os_unmap((void *)take.addr, take.size);   /* mapping budget: give it back */
+            break;
+        }
+        piece_pages[(*pieces)++] = (uint32_t)(take.size / SG_OS_PAGE);
+        filled += take.size;
+    }
+    return filled;
+}
+
+/* Zero the resident pages of [p, p+size) (p is ours alone); pages never touched stay absent. */
+static void zero_resident(char *p, size_t size) {
+    unsigned char vec[256];
+    for (size_t off = 0; off < size;) {
+        size_t chunk = size - off < sizeof vec * SG_OS_PAGE ? size - off : sizeof vec * SG_OS_PAGE;
+        size_t pages = chunk / SG_OS_PAGE;
+        if (!sg_os_resident(p + off, chunk, vec)) {
+            __builtin_memset(p + off, 0, chunk);
+        } else {
+            for (size_t i = 0; i < pages;) {
+                if (!(vec[i] & 1)) { i++; continue; }
+                size_t j = i;
+                while (j < pages && (vec[j] & 1)) j++;
+                __builtin_memset(p + off + i * SG_OS_PAGE, 0, (j - i) * SG_OS_PAGE);
+                i = j;
+            }
+        }
+        off += chunk;
+    }
+}
+
+/* Take back one piece of a freed block: its pages move away to be recycled (the range stays
+ * mapped and empty), or, over the budget, are purged. The caller then makes the range
+ * PROT_NONE. */
+static void take_back_piece(char *p, size_t size) {
+    bool room = false;
+    extent_t evict = { 0, 0, 0 };
+    if (RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed)) {
+        pthread_mutex_lock(&recycle_mutex);
+        room = recycle_bytes + size <= RECYCLE_MAX_BYTES;
+        size_t slot = RECYCLE_SLOTS, smallest = 0;
+        for (size_t i = 0; room && i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++) {
+            if (!extents[i].addr) slot = i;
+            else if (extents[i].size < extents[smallest].size) smallest = i;
+        }
+        /* every slot taken: a smaller extent makes room for this piece (fewer, larger pieces) */
+        if (room && slot == RECYCLE_SLOTS && extents[smallest].size < size) {
+            evict = extents[smallest];
+            extents[smallest].addr = 0;
+            recycle_bytes -= evict.size;
+            slot = smallest;
+        }
+        room = room && slot < RECYCLE_SLOTS;
+        if (room) recycle_bytes += size;   /* reserved; the extent is filled in below */
+        pthread_mutex_unlock(&recycle_mutex);
+    }
+    if (evict.addr) sg_os_unmap((void *)evict.addr, evict.size);
+    bool unsupported = false;
+    char *moved = room ? sg_os_move_out(p, size, &unsupported) : NULL;
+    if (!moved) {
+        if (room) {
+            pthread_mutex_lock(&recycle_mutex);
+            recycle_bytes -= size;
+            pthread_mutex_unlock(&recycle_mutex);
+        }
+        if (unsupported) atomic_store_explicit(&recycle_off, 1, memory_order_relaxed);
+        sg_os_purge(p, size);
+        return;
+    }
+    /* read-write again, whatever the program made of its block (mprotect) */
+    if (!sg_os_commit(moved, size)) {
+        pthread_mutex_lock(&recycle_mutex);
+        recycle_bytes -= size;
+        pthread_mutex_unlock(&recycle_mutex);
+        sg_os_unmap(moved, size);
+        return;
+    }
+    zero_resident(moved, size);
+    pthread_mutex_lock(&recycle_mutex);
+    size_t slot = RECYCLE_SLOTS;
+    for (size_t i = 0; i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++)
+        if (!extents[i].addr) slot = i;
+    if (slot < RECYCLE_SLOTS) extents[slot] = (extent_t){ (uintptr_t)moved, size, sg_os_now_ms() };
+    else recycle_bytes -= size;   /* another thread took the last slot meanwhile */
+    pthread_mutex_unlock(&recycle_mutex);
+    if (slot == RECYCLE_SLOTS) sg_os_unmap(moved, size);
+}
+
+/* A freed block's body [body, body+len): the pieces it was filled with, then the rest. */
+void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces) {
+    size_t off = 0;
+    for (unsigned i = 0; i < pieces && off < len; i++) {
+        size_t n = (size_t)piece_pages[i] * SG_OS_PAGE;
+        take_back_piece(body + off, n);
+        off += n;
+    }
+    if (off < len) take_back_piece(body + off, len - off);
+    drop_idle(false);
+}
+
+bool sg_recycle_trim(void) {
+    bool any = recycle_bytes != 0;
+    drop_idle(true);
+    return any;
+}
+
+size_t sg_recycle_bytes(void) {
+    pthread_mutex_lock(&recycle_mutex);
+    size_t n = recycle_bytes;
+    pthread_mutex_unlock(&recycle_mutex);
+    return n;
+}
+
+void sg_recycle_lock(void) { pthread_mutex_lock(&recycle_mutex); }
+void sg_recycle_unlock(void) { pthread_mutex_unlock(&recycle_mutex); }
