@@ -104,10 +104,11 @@ void *sg_realloc_impl(void *p, size_t size) {
     uintptr_t a = (uintptr_t)p;
     if (!sg_in_arena(a)) return sg_large_realloc(p, size);
     sg_page_t *page = sg_page_of(a);
-    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a)))
+    uint32_t idx;
+    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx)))
         sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
     sg_vg_open_tail(page, p);
-    size_t old = sg_slot_check_live(page, p);
+    size_t old = sg_slot_check_live(page, p, idx);
     size_t need = size + SG_CANARY_OVERHEAD;
     /* stay in place while the new size fits and does not waste more than half the slot */
     if (size <= SMALL_MAX_REQUEST && need <= page->block_size && need * 2 > page->block_size) {

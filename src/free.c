@@ -75,7 +75,7 @@ SG_INLINE void free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
 void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block(heap, page, b); }
 
 /* ---- free ------------------------------------------------------------------------------------ */
-static SG_COLD void free_invalid(void *p) {
+static SG_COLD _Noreturn void free_invalid(void *p) {
     sg_page_t *page = sg_page_of((uintptr_t)p);
     sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
 }
@@ -89,20 +89,22 @@ void sg_free_impl(void *p) {
         return;
     }
     sg_page_t *page = sg_page_of(a);
-    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a))) free_invalid(p);
+    uint32_t idx;
+    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
-    sg_slot_check_live(page, p);
+    sg_slot_check_live(page, p, idx);
     sg_heap_t *heap = sg_tls_heap;
     sg_slot_zero(page, p);
     sg_vg_free(page, p);
     if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
-        sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_QUARANTINED);
+        sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
         p = quarantine_swap(heap, p);
         if (!p) return;
         page = sg_page_of((uintptr_t)p);
+        idx = sg_slot_index_of(page, p);
         sg_slot_check_first_word(page, p);
     }
-    sg_slot_set_state(page, sg_slot_index_of(page, p), SG_SLOT_FREE);
+    sg_slot_set_state(page, idx, SG_SLOT_FREE);
     free_block(heap, page, p);
 }
 

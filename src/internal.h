@@ -204,10 +204,14 @@ SG_INLINE uint32_t sg_page_slot_index(const sg_page_t *page, uintptr_t off) {
     return (uint32_t)(((uint64_t)off * page->div_magic) >> 32);
 }
 /* Does p designate the start of a slot of this page? (checks range and boundary) */
-SG_INLINE bool sg_page_is_slot(const sg_page_t *page, uintptr_t a) {
+SG_INLINE bool sg_page_slot_at(const sg_page_t *page, uintptr_t a, uint32_t *idx) {
     uintptr_t off = a - page->start;
-    uint32_t idx = sg_page_slot_index(page, off);
-    return idx < page->capacity && (uintptr_t)idx * page->block_size == off;
+    *idx = sg_page_slot_index(page, off);
+    return *idx < page->capacity && (uintptr_t)*idx * page->block_size == off;
+}
+SG_INLINE bool sg_page_is_slot(const sg_page_t *page, uintptr_t a) {
+    uint32_t idx;
+    return sg_page_slot_at(page, a, &idx);
 }
 
 /* ---- heap (heap.c) ---------------------------------------------------------------------- */

@@ -177,11 +177,10 @@ SG_INLINE void sg_slot_arm(sg_page_t *page, sg_block_t *b, size_t r) {
     sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }
 
-/* Check slot p coming back through free (or realloc): state, canary. Returns the requested
- * size (block size when canaries are off). Reports and aborts on any violation. */
-SG_INLINE size_t sg_slot_check_live(sg_page_t *page, void *p) {
+/* Check slot p (index idx) coming back through free (or realloc): state, canary. Returns the
+ * requested size (block size when canaries are off). Reports and aborts on any violation. */
+SG_INLINE size_t sg_slot_check_live(sg_page_t *page, void *p, uint32_t idx) {
     if (SG_EXACT_FREE_CHECKS) {
-        uint32_t idx = sg_slot_index_of(page, p);
         uint8_t st = sg_slot_state(page, idx);
         if (sg_unlikely(st != SG_SLOT_ALLOCATED)) {
             if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
