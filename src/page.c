@@ -197,23 +197,39 @@ void sg_page_discard(sg_page_t *page) {
     sg_arena_free_span(page);
 }
 
+/* ---- reading for zero ----------------------------------------------------------------------- */
+typedef uint64_t sg_v2 __attribute__((vector_size(16), aligned(16)));
+
+/* OR of the 16-byte words of [s, s+n): s 16-byte aligned, n a multiple of 16. Four independent
+ * accumulators, 64 bytes a step. */
+static inline uint64_t or_words(const char *s, size_t n) {
+    sg_v2 a = { 0, 0 }, b = a, c = a, d = a;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a |= *(const sg_v2 *)(s + i);
+        b |= *(const sg_v2 *)(s + i + 16);
+        c |= *(const sg_v2 *)(s + i + 32);
+        d |= *(const sg_v2 *)(s + i + 48);
+    }
+    for (; i < n; i += 16) a |= *(const sg_v2 *)(s + i);
+    a |= b | c | d;
+    return a[0] | a[1];
+}
+
 /* ---- zero on free, large slots ------------------------------------------------------------------ */
 /* Zero only the 4 KiB pieces that are not zero already: memory the program never touched stays
- * untouched (reading it maps the kernel's zero page; writing it would commit memory). */
+ * untouched (reading it maps the kernel's zero page; writing it would commit memory). Within a
+ * piece, zeroing starts at the first non-zero 64 bytes. */
 void sg_slot_zero_large(void *slot, size_t n) {
     char *s = slot;
     for (size_t at = 0; at < n;) {
         size_t step = SG_OS_PAGE - ((uintptr_t)(s + at) & (SG_OS_PAGE - 1));
         if (step > n - at) step = n - at;
-        const char *c = s + at;
-        size_t i = 0;
-        while (i + 8 <= step) {
-            uint64_t w;
-            memcpy(&w, c + i, 8);
-            if (w) break;
-            i += 8;
+        size_t i = 0, whole = step & ~(size_t)63;   /* slots are 16-byte aligned: so is s + at */
+        while (i < whole && !or_words(s + at + i, 64)) i += 64;
+        if (i == whole) {   /* a short tail, byte by byte */
+            while (i < step && !s[at + i]) i++;
         }
-        while (i < step && i + 8 > step && !c[i]) i++;   /* a short tail, byte by byte */
         if (i < step) memset(s + at + i, 0, step - i);
         at += step;
     }
@@ -223,7 +239,6 @@ void sg_slot_zero_large(void *slot, size_t n) {
 /* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
  * (and before the size word) was written after the free. */
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
-    typedef uint64_t v2 __attribute__((vector_size(16), aligned(16)));
     const char *s = (const char *)b;
     size_t bs = page->block_size;
     uint64_t acc, w;
@@ -233,15 +248,12 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         acc = h;
         if (!SG_SIZE_WORD) { memcpy(&h, s + 12, 4); acc |= h; }
     } else {
-        /* bytes 8..16, 16-byte chunks (slots are 16-byte aligned) up to the last 16 bytes or
+        /* bytes 8..16, 16-byte words (slots are 16-byte aligned) up to the last 16 bytes or
          * the check limit, then the tail up to the size word */
         memcpy(&w, s + 8, 8);
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
-        v2 v = { 0, 0 };
-#pragma GCC unroll 4
-        for (size_t i = 16; i < limit; i += 16) v |= *(const v2 *)(s + i);
-        acc |= v[0] | v[1];
+        acc |= or_words(s + 16, limit - 16);
         if (limit == bs - 16) {
             memcpy(&w, s + bs - 16, 8);
             acc |= w;
