@@ -96,24 +96,35 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     return filled;
 }
 
-/* Zero the resident pages of [p, p+size) (p is ours alone); pages never touched stay absent. */
-static void zero_resident(char *p, size_t size) {
+/* Make [p, p+size) (ours alone) read zero without touching memory the program never touched:
+ * resident pages are zeroed in place, the others are dropped (a page that is not resident was
+ * never touched, or sits in swap with its old contents). A chunk with many separate runs of
+ * absent pages is dropped whole: a bounded number of system calls. */
+#define SCRUB_MAX_RUNS 8
+static void scrub(char *p, size_t size) {
     unsigned char vec[256];
     for (size_t off = 0; off < size;) {
         size_t chunk = size - off < sizeof vec * SG_OS_PAGE ? size - off : sizeof vec * SG_OS_PAGE;
-        size_t pages = chunk / SG_OS_PAGE;
-        if (!sg_os_resident(p + off, chunk, vec)) {
-            __builtin_memset(p + off, 0, chunk);
-        } else {
-            for (size_t i = 0; i < pages;) {
-                if (!(vec[i] & 1)) { i++; continue; }
-                size_t j = i;
-                while (j < pages && (vec[j] & 1)) j++;
-                __builtin_memset(p + off + i * SG_OS_PAGE, 0, (j - i) * SG_OS_PAGE);
-                i = j;
-            }
-        }
+        size_t pages = chunk / SG_OS_PAGE, runs = 0;
+        char *c = p + off;
         off += chunk;
+        if (!sg_os_resident(c, chunk, vec)) {
+            sg_os_purge(c, chunk);
+            continue;
+        }
+        for (size_t i = 0; i < pages; i++) runs += !(vec[i] & 1) && (i == 0 || (vec[i - 1] & 1));
+        if (runs > SCRUB_MAX_RUNS) {
+            sg_os_purge(c, chunk);
+            continue;
+        }
+        for (size_t i = 0; i < pages;) {
+            size_t j = i;
+            bool resident = vec[i] & 1;
+            while (j < pages && (vec[j] & 1) == resident) j++;
+            if (resident) __builtin_memset(c + i * SG_OS_PAGE, 0, (j - i) * SG_OS_PAGE);
+            else sg_os_purge(c + i * SG_OS_PAGE, (j - i) * SG_OS_PAGE);
+            i = j;
+        }
     }
 }
 
@@ -163,7 +174,7 @@ static void take_back_piece(char *p, size_t size) {
         sg_os_unmap(moved, size);
         return;
     }
-    zero_resident(moved, size);
+    scrub(moved, size);
     pthread_mutex_lock(&recycle_mutex);
     size_t slot = RECYCLE_SLOTS;
     for (size_t i = 0; i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++)
