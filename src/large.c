@@ -48,6 +48,10 @@ typedef struct cached_s {
 static cached_t cache[CACHE_SLOTS];
 static size_t cache_bytes;
 
+/* Secure large blocks (guard pages or the large quarantine, either alone): reserved with their
+ * guards, filled with recycled pages, never grown in place nor served from the cache. */
+#define HARDENED_LARGE (SG_GUARD_PAGES || SG_LARGE_QUARANTINE)
+
 static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
 
 static size_t hash_of(uintptr_t a) { return (size_t)((a >> 4) * 0x9e3779b97f4a7c15ULL >> 20); }
@@ -135,7 +139,7 @@ static bool cache_has(size_t need) {
 /* A cached mapping of at least need bytes (the smallest; a much larger one is split); NULL if
  * none. */
 static char *cache_take(size_t need, size_t *got, bool zero) {
-    if (SG_LARGE_QUARANTINE) return NULL;
+    if (HARDENED_LARGE) return NULL;
     size_t best = CACHE_SLOTS;
     pthread_mutex_lock(&large_mutex);
     for (size_t i = 0; i < CACHE_SLOTS; i++) {   /* the smallest mapping that fits */
@@ -166,7 +170,7 @@ static char *cache_take(size_t need, size_t *got, bool zero) {
 /* Keep a freed mapping; false when it should be unmapped instead. Called with the lock. */
 static bool cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size) {
     *evict = 0;
-    if (SG_LARGE_QUARANTINE || map_size > CACHE_MAX_BYTES / 4) return false;
+    if (HARDENED_LARGE || map_size > CACHE_MAX_BYTES / 4) return false;
     uint64_t now = sg_os_now_ms();
     size_t slot = CACHE_SLOTS, oldest = 0;
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
@@ -205,15 +209,13 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0 };
-    if (SG_GUARD_PAGES) {
+    if (HARDENED_LARGE) {
         map = sg_os_reserve(map_size, SG_OS_PAGE);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
         if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
         /* recycled pages (zeroed) first, fresh ones for the rest */
-        size_t filled = SG_LARGE_QUARANTINE && !owner
-                            ? sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces)
-                            : 0;
+        size_t filled = owner ? 0 : sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces);
         if (filled < body && !sg_os_commit((char *)body_at + filled, body - filled)) {
             sg_os_unmap(map, map_size);
             goto nomem;
@@ -272,7 +274,7 @@ void sg_large_free(void *p) {
     pthread_mutex_unlock(&large_mutex);
     VALGRIND_FREELIKE_BLOCK(p, 0);
     if (old.owner) atomic_fetch_sub_explicit(&old.owner->mapped, old.map_size, memory_order_relaxed);
-    if (!SG_LARGE_QUARANTINE) {
+    if (!HARDENED_LARGE) {
         uintptr_t evict;
         size_t evict_size = 0;
         pthread_mutex_lock(&large_mutex);
@@ -282,10 +284,15 @@ void sg_large_free(void *p) {
         if (!kept) sg_os_unmap((void *)old.map, old.map_size);
         return;
     }
-    /* Give the memory back and make the span inaccessible while no other thread can know it,
-     * then let it wait in the ring of freed blocks; the block it pushes out is unmapped. */
+    /* Take the pages away (recycled, or purged) and, with the large quarantine, make the span
+     * inaccessible while no other thread can know it, then let it wait in the ring of freed
+     * blocks; the block it pushes out is unmapped. */
     if (old.owner) sg_os_purge((void *)old.body, old.body_size);
     else sg_recycle_take_back((char *)old.body, old.body_size, old.piece_pages, old.pieces);
+    if (!SG_LARGE_QUARANTINE) {
+        sg_os_unmap((void *)old.map, old.map_size);
+        return;
+    }
     (void)sg_os_protect_none((void *)old.map, old.map_size);
     pthread_mutex_lock(&large_mutex);
     entry_t evicted = freed_ring[freed_pos];
@@ -314,9 +321,9 @@ void *sg_large_realloc(void *p, size_t size) {
     entry_t *e = table_find((uintptr_t)p);
     if (!e) bad_pointer("invalid free", p);   /* realloc frees its argument */
     size_t old = e->size;
-    size_t room = e->map + e->map_size - (SG_GUARD_PAGES ? SG_OS_PAGE : 0) - e->addr;
+    size_t room = e->map + e->map_size - e->addr;
     /* in place while it fits and keeps at least half of the mapping in use */
-    if (size <= room && size * 2 >= room && !SG_GUARD_PAGES) {
+    if (size <= room && size * 2 >= room && !HARDENED_LARGE) {
         VALGRIND_RESIZEINPLACE_BLOCK(p, e->size, size, 0);
         e->size = size;
         pthread_mutex_unlock(&large_mutex);
@@ -325,9 +332,9 @@ void *sg_large_realloc(void *p, size_t size) {
     /* Growing (fast builds): a cached mapping that fits is resident memory, cheaper to copy
      * into than fresh pages are to fault in; otherwise mremap moves or grows the mapping (no
      * copy, no fault on the old pages). */
-    bool grow_cached = !SG_LARGE_QUARANTINE && !e->owner && size > old && size > SG_MAX_CLASS && cache_has(page_round(size));
+    bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size > SG_MAX_CLASS && cache_has(page_round(size));
     sg_heap_t *owner = e->owner;
-    if (!grow_cached && !owner && !SG_GUARD_PAGES && e->addr == e->map && size > SG_MAX_CLASS &&
+    if (!grow_cached && !owner && !HARDENED_LARGE && e->addr == e->map && size > SG_MAX_CLASS &&
         size <= SG_MAX_REQUEST) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
