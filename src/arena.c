@@ -9,6 +9,7 @@
 #include "os.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #define COMMIT_CHUNK_UNITS 64                   /* commit 4 MiB of pages at a time */
 #define DIRTY_MAX ((size_t)32 << 20)            /* unpurged free spans kept for fast reuse */
@@ -31,6 +32,8 @@ static struct {
     size_t guards;             /* guard units made */
     int guards_stopped;
 } A;
+
+static bool states_init(void);
 
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
@@ -66,7 +69,76 @@ bool sg_arena_init(void) {
     sg_ro.arena_size = size;
     sg_ro.meta = (sg_page_t *)(meta + SG_OS_PAGE);
     A.rng = r;
+    return states_init();
+}
+
+/* ---- slot-state arrays ----------------------------------------------------------------------- */
+/* Secure builds keep one state byte per slot out of line. Each page gets an array sized to its
+ * capacity (rounded up to a power of two, 64 B .. 4 KiB) from a reservation of its own with
+ * inaccessible pages on both sides, so the arrays of many pages share an OS page: about 1/bs
+ * of the memory the slots use, where a fixed 4 KiB per 64 KiB unit cost 6%. Arrays come back
+ * zeroed (all UNCARVED) and are kept on one free list per size; under the arena lock. */
+#define STATES_MIN 64u
+#define STATES_SIZES 7                              /* 64 B .. 4 KiB */
+#define STATES_COMMIT ((size_t)1 << 20)
+_Static_assert((STATES_MIN << (STATES_SIZES - 1)) == SG_MAX_SLOTS, "state array sizes");
+
+static struct {
+    char *base;
+    size_t size, used, committed;
+    void *free[STATES_SIZES];
+} S;
+
+static bool states_init(void) {
+    if (!SG_SLOT_STATES) return true;
+    S.size = A.units_total * SG_MAX_SLOTS;   /* every unit a page of 16-byte slots */
+    char *res = sg_os_reserve(S.size + 2 * SG_OS_PAGE, SG_OS_PAGE);
+    if (!res) return false;
+    S.base = res + SG_OS_PAGE;
     return true;
+}
+
+static unsigned states_size_of(uint32_t capacity) {
+    unsigned k = 0;
+    while ((STATES_MIN << k) < capacity) k++;
+    return k;
+}
+
+_Atomic(uint8_t) *sg_arena_states_alloc(uint32_t capacity) {
+    unsigned k = states_size_of(capacity);
+    char *p = NULL;
+    sg_arena_lock();
+    for (unsigned j = k; j < STATES_SIZES && !p; j++) {   /* a larger free one will do */
+        if (!S.free[j]) continue;
+        p = S.free[j];
+        memcpy(&S.free[j], p, sizeof(void *));
+        memset(p, 0, sizeof(void *));
+    }
+    size_t n = (size_t)STATES_MIN << k;
+    if (!p && S.used + n <= S.size) {
+        size_t to = S.committed;
+        if (S.used + n > to) {
+            to = (S.used + n + STATES_COMMIT - 1) / STATES_COMMIT * STATES_COMMIT;
+            if (to > S.size) to = S.size;
+        }
+        if (to == S.committed || sg_os_commit(S.base + S.committed, to - S.committed)) {
+            S.committed = to;
+            p = S.base + S.used;
+            S.used += n;
+        }
+    }
+    sg_arena_unlock();
+    return (_Atomic(uint8_t) *)p;
+}
+
+/* states: every byte zero again (the page was released). A larger array taken for a smaller
+ * page goes back to the list of the smaller size: only its first bytes were ever used. */
+void sg_arena_states_free(_Atomic(uint8_t) *states, uint32_t capacity) {
+    unsigned k = states_size_of(capacity);
+    sg_arena_lock();
+    memcpy((void *)states, &S.free[k], sizeof(void *));
+    S.free[k] = (void *)states;
+    sg_arena_unlock();
 }
 
 void sg_arena_lock(void) { pthread_mutex_lock(&arena_mutex); }

@@ -161,8 +161,11 @@ static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) return NULL;
     sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls]);
     if (!page) return NULL;
+    if (!sg_page_init(page, cls, heap)) {   /* no memory for its slot states */
+        sg_arena_free_span(page);
+        return NULL;
+    }
     if (heap->first_class) atomic_fetch_add_explicit(&heap->mapped, bytes, memory_order_relaxed);
-    sg_page_init(page, cls, heap);
     sg_queue_push_front(&heap->queue[cls], page);
     return page;
 }

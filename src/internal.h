@@ -67,6 +67,9 @@ typedef struct sg_page_s {
     sg_keys_t keys;              /* free-link secrets of this page (encode.h) */
     uint64_t canary_key;         /* canary and size-word secret, independent of the link keys */
     _Atomic(sg_heap_t *) heap;   /* owner, NULL when abandoned */
+#if SG_SLOT_STATES
+    _Atomic(uint8_t) *state;     /* enum sg_slot_state per slot, out of line (arena.c) */
+#endif
     /* line 1, the owner's: written on every malloc and local free */
     _Alignas(64) sg_block_t *free; /* the list allocations pop from */
     sg_block_t *local_free;      /* the owner's frees */
@@ -77,9 +80,6 @@ typedef struct sg_page_s {
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
     /* line 2, written by other threads: kept apart so their frees do not slow the owner */
     _Alignas(64) _Atomic(uintptr_t) thread_free; /* other threads' frees | enum sg_delayed */
-#if SG_SLOT_STATES
-    _Alignas(64) _Atomic(uint8_t) state[SG_MAX_SLOTS]; /* enum sg_slot_state per slot */
-#endif
 } sg_page_t;
 
 typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;
@@ -176,6 +176,8 @@ SG_INLINE unsigned sg_size_class_fast(size_t need) {
 bool sg_arena_init(void);
 sg_page_t *sg_arena_alloc_span(unsigned units);
 void sg_arena_free_span(sg_page_t *head);
+_Atomic(uint8_t) *sg_arena_states_alloc(uint32_t capacity);
+void sg_arena_states_free(_Atomic(uint8_t) *states, uint32_t capacity);
 bool sg_arena_purge(bool all);
 size_t sg_arena_committed(void);
 size_t sg_arena_dirty(void);
@@ -193,7 +195,7 @@ SG_INLINE sg_page_t *sg_page_of(uintptr_t a) {
 }
 
 /* ---- page (page.c) ---------------------------------------------------------------------- */
-void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
+bool sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
 bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
 void sg_page_collect(sg_page_t *page);
 void sg_page_release(sg_page_t *page);

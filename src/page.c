@@ -11,14 +11,19 @@
  * needs no NULL check. */
 sg_page_t sg_page_empty;
 
-void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
+bool sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     size_t bs = sg_class_size[cls];
+    uint32_t capacity = (uint32_t)(((size_t)page->units << SG_UNIT_SHIFT) / bs);
+#if SG_SLOT_STATES
+    page->state = sg_arena_states_alloc(capacity);   /* all UNCARVED */
+    if (!page->state) return false;
+#endif
     page->free = page->local_free = NULL;
     page->used = 0;
     page->block_size = (uint32_t)bs;
     page->cls = (uint8_t)cls;
     page->start = sg_ro.arena_base + ((uintptr_t)(page - sg_ro.meta) << SG_UNIT_SHIFT);
-    page->capacity = (uint32_t)(((size_t)page->units << SG_UNIT_SHIFT) / bs);
+    page->capacity = capacity;
     page->div_magic = (uint32_t)(((uint64_t)1 << 32) / bs + 1);
     page->carved = 0;
     page->in_full = 0;
@@ -28,6 +33,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     sg_random_page_keys(&page->keys, &page->canary_key, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
+    return true;
 }
 
 /* ---- carving -------------------------------------------------------------------------------- */
@@ -177,6 +183,10 @@ void sg_page_release(sg_page_t *page) {
         memset((void *)page->state, 0, page->capacity);
 #endif
     }
+#if SG_SLOT_STATES
+    sg_arena_states_free(page->state, page->capacity);
+    page->state = NULL;
+#endif
     page->free = page->local_free = NULL;
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
@@ -188,6 +198,8 @@ void sg_page_release(sg_page_t *page) {
 void sg_page_discard(sg_page_t *page) {
 #if SG_SLOT_STATES
     memset((void *)page->state, 0, page->capacity);
+    sg_arena_states_free(page->state, page->capacity);
+    page->state = NULL;
 #endif
     sg_os_purge((void *)page->start, (size_t)page->units << SG_UNIT_SHIFT);
     page->free = page->local_free = NULL;

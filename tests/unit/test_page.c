@@ -121,8 +121,47 @@ static void test_zero_on_free_finds_every_byte(void) {
     }
 }
 
+/* Secure builds: slot-state arrays are packed by size (pages of large slots need few bytes),
+ * handed out zeroed, reused after a free, a larger free one serving a smaller page. */
+static void test_state_arrays_packed_and_reused(void) {
+    if (!SG_SLOT_STATES) return;
+    enum { N = 64 };
+    _Atomic(uint8_t) *a[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = sg_arena_states_alloc(455);   /* a 64 KiB page of 144-byte slots: 512 bytes */
+        REQUIRE(a[i], "state array %d", i);
+        size_t nonzero = 0;
+        for (int j = 0; j < 455; j++) nonzero += a[i][j] != 0;
+        CHECK(nonzero == 0, "array %d: %zu bytes not UNCARVED", i, nonzero);
+        memset((void *)a[i], SG_SLOT_ALLOCATED, 455);
+    }
+    uintptr_t lo = (uintptr_t)a[0], hi = lo;
+    for (int i = 1; i < N; i++) {
+        lo = (uintptr_t)a[i] < lo ? (uintptr_t)a[i] : lo;
+        hi = (uintptr_t)a[i] > hi ? (uintptr_t)a[i] : hi;
+    }
+    CHECK(hi - lo < (uintptr_t)N * 512 * 4, "64 arrays of 512 bytes spread over %zu bytes", (size_t)(hi - lo));
+    for (int i = 0; i < N; i++) {
+        memset((void *)a[i], 0, 455);   /* what sg_page_release does */
+        sg_arena_states_free(a[i], 455);
+    }
+    _Atomic(uint8_t) *b = sg_arena_states_alloc(455);
+    bool reused = false;
+    for (int i = 0; i < N; i++) reused |= b == a[i];
+    CHECK(reused, "a freed array was not reused");
+    size_t nonzero = 0;
+    for (int j = 0; j < 455; j++) nonzero += b[j] != 0;
+    CHECK(nonzero == 0, "reused array: %zu bytes not UNCARVED (the free-list link stayed)", nonzero);
+    _Atomic(uint8_t) *big = sg_arena_states_alloc(SG_MAX_SLOTS);
+    REQUIRE(big, "a 4 KiB state array");
+    memset((void *)big, 0, SG_MAX_SLOTS);
+    sg_arena_states_free(big, SG_MAX_SLOTS);
+    sg_arena_states_free(b, 455);
+}
+
 int main(void) {
     RUN(test_every_size_round_trip);
+    RUN(test_state_arrays_packed_and_reused);
     RUN(test_zero_on_free_finds_every_byte);
     RUN(test_slot_index_is_exact_for_every_class);
     RUN(test_pages_fill_and_empty);
