@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define COMMIT_CHUNK_UNITS 64                   /* commit 4 MiB of pages at a time */
-#define DIRTY_MAX ((size_t)32 << 20)            /* unpurged free spans kept for fast reuse */
+#define DIRTY_MAX ((size_t)8 << 20)            /* unpurged free spans kept for fast reuse */
 #define PURGE_DELAY_DEFAULT_MS 1000             /* older free spans are purged */
 #define PURGE_DELAY_MS (sg_ro.purge_delay_ms ? sg_ro.purge_delay_ms - 1 : PURGE_DELAY_DEFAULT_MS)
 #define FREE_LISTS (SG_MAX_SPAN_UNITS + 2)      /* lists 1..16 by length, 17 for longer spans */
