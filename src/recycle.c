@@ -203,12 +203,7 @@ bool sg_recycle_trim(void) {
     return any;
 }
 
-size_t sg_recycle_bytes(void) {
-    pthread_mutex_lock(&recycle_mutex);
-    size_t n = recycle_bytes;
-    pthread_mutex_unlock(&recycle_mutex);
-    return n;
-}
+size_t sg_recycle_bytes(void) { return atomic_load_explicit(&recycle_bytes, memory_order_relaxed); }
 
 void sg_recycle_lock(void) { pthread_mutex_lock(&recycle_mutex); }
 void sg_recycle_unlock(void) { pthread_mutex_unlock(&recycle_mutex); }
