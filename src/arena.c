@@ -316,7 +316,9 @@ static sg_page_t *take_free(size_t units) {
     return NULL;
 }
 
-sg_page_t *sg_arena_alloc_span(unsigned units) {
+/* states: the slot-state array of the page this span becomes (NULL in fast builds), set
+ * before the span is marked in use, so a descriptor that says SMALL always has its own. */
+sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
     sg_page_t *head = NULL;
     sg_arena_lock();
     head = take_free(units);
@@ -336,6 +338,11 @@ sg_page_t *sg_arena_alloc_span(unsigned units) {
         }
     }
     if (head) {
+#if SG_SLOT_STATES
+        head->state = states;
+#else
+        (void)states;
+#endif
         mark_span(head, units);
         head->dirty = 0;
         A.live_units += units;
@@ -378,6 +385,8 @@ void sg_arena_free_span(sg_page_t *head) {
     head->freed_at_ms = now;
     mark_free(head, units);
     free_list_add(head);
-    if (A.dirty_bytes > DIRTY_MAX || now - A.last_purge_ms >= PURGE_DELAY_MS) purge_locked(false, now);
+    bool due = now - A.last_purge_ms >= PURGE_DELAY_MS;
+    if (A.dirty_bytes > DIRTY_MAX || due) purge_locked(false, now);
     sg_arena_unlock();
+    if (due) sg_recycle_tick();   /* idle recycled pages of large blocks go back too */
 }

@@ -159,13 +159,15 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
 static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     size_t bytes = (size_t)sg_class_units[cls] << SG_UNIT_SHIFT;
     if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) return NULL;
-    sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls]);
-    if (!page) return NULL;
-    if (!sg_page_init(page, cls, heap)) {   /* no memory for its slot states */
-        sg_arena_free_span(page);
+    _Atomic(uint8_t) *states = NULL;   /* secure builds: the page's slot states, all UNCARVED */
+    if (SG_SLOT_STATES && !(states = sg_arena_states_alloc(sg_page_capacity(cls)))) return NULL;
+    sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls], states);
+    if (!page) {
+        if (states) sg_arena_states_free(states, sg_page_capacity(cls));
         return NULL;
     }
     if (heap->first_class) atomic_fetch_add_explicit(&heap->mapped, bytes, memory_order_relaxed);
+    sg_page_init(page, cls, heap);
     sg_queue_push_front(&heap->queue[cls], page);
     return page;
 }

@@ -85,6 +85,7 @@ static void fork_parent(void) {
     pthread_mutex_unlock(&pool_mutex);
 }
 static void fork_child(void) {
+    sg_recycle_child_reset();
     sg_recycle_unlock();
     sg_large_unlock();
     sg_arena_unlock();

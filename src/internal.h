@@ -174,7 +174,7 @@ SG_INLINE unsigned sg_size_class_fast(size_t need) {
 
 /* ---- arena (arena.c) -------------------------------------------------------------------- */
 bool sg_arena_init(void);
-sg_page_t *sg_arena_alloc_span(unsigned units);
+sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states);
 void sg_arena_free_span(sg_page_t *head);
 _Atomic(uint8_t) *sg_arena_states_alloc(uint32_t capacity);
 void sg_arena_states_free(_Atomic(uint8_t) *states, uint32_t capacity);
@@ -195,7 +195,11 @@ SG_INLINE sg_page_t *sg_page_of(uintptr_t a) {
 }
 
 /* ---- page (page.c) ---------------------------------------------------------------------- */
-bool sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
+void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap);
+/* slots in a page of class cls */
+SG_INLINE uint32_t sg_page_capacity(unsigned cls) {
+    return (uint32_t)(((size_t)sg_class_units[cls] << SG_UNIT_SHIFT) / sg_class_size[cls]);
+}
 bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
 void sg_page_collect(sg_page_t *page);
 void sg_page_release(sg_page_t *page);
@@ -243,11 +247,14 @@ size_t sg_usable_size_impl(const void *p);
 /* see slot.h */
 
 /* ---- recycled pages of large blocks (recycle.c) ------------------------------------------ */
-#define SG_RECYCLE_PIECES 8
+#define SG_RECYCLE_PIECES 8                  /* each piece is a kernel mapping of its own */
+#define SG_RECYCLE_LOST SIZE_MAX
 size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces);
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
 bool sg_recycle_trim(void);
 size_t sg_recycle_bytes(void);
+void sg_recycle_tick(void);
+void sg_recycle_child_reset(void);
 void sg_recycle_lock(void);
 void sg_recycle_unlock(void);
 

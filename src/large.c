@@ -216,7 +216,9 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
         /* recycled pages (zeroed) first, fresh ones for the rest */
         size_t filled = owner ? 0 : sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces);
+        if (filled == SG_RECYCLE_LOST) goto nomem;   /* part of the range may not be ours: leave it */
         if (filled < body && !sg_os_commit((char *)body_at + filled, body - filled)) {
+            if (filled) sg_recycle_take_back((char *)body_at, filled, e.piece_pages, e.pieces);
             sg_os_unmap(map, map_size);
             goto nomem;
         }
@@ -225,7 +227,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         /* against the trailing guard: an overflow past the size, rounded to the alignment,
          * faults (body_at itself is aligned: page-aligned, or aligned above when extra) */
         size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
-        user = (body_at + body - size) & ~(uintptr_t)(a - 1);
+        user = (body_at + body - (size ? size : 1)) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
     } else {
         /* a heap's block is never served from the cache: its mapping must be exactly what
@@ -293,7 +295,12 @@ void sg_large_free(void *p) {
         sg_os_unmap((void *)old.map, old.map_size);
         return;
     }
-    (void)sg_os_protect_none((void *)old.map, old.map_size);
+    if (!sg_os_protect_none((void *)old.map, old.map_size)) {
+        /* no mapping left for the split (vm.max_map_count): unmap the range instead, so a late
+         * access still faults; a second free of it is then reported as an invalid free */
+        sg_os_release((void *)old.map, old.map_size);
+        return;
+    }
     pthread_mutex_lock(&large_mutex);
     entry_t evicted = freed_ring[freed_pos];
     freed_ring[freed_pos] = old;

@@ -74,9 +74,40 @@ void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
     return NULL;
 }
 
-/* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there. */
-bool sg_os_move_to(void *from, size_t size, void *to) {
-    return mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+/* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there.
+ * The kernel may unmap the destination before the move fails: then the hole is reserved again
+ * (PROT_NONE). *unsure: the range may now hold somebody else's mapping (the caller must not
+ * unmap it). */
+bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
+    *unsure = false;
+    if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED) return true;
+    void *r = mmap(to, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (r == to) return false;
+    if (r != MAP_FAILED) munmap(r, size);   /* a kernel before 4.17 took the address as a hint */
+    *unsure = true;   /* still ours (the move failed early), or taken by another mapping */
+    return false;
+}
+
+/* A range whose mapping came from elsewhere (recycled pages) gets the state of a fresh one:
+ * read-write, no protection key, inherited by fork, dumped, not locked. What
+ * a program set with madvise, mlock or pkey_mprotect on a block it freed must not follow the
+ * pages into another block. Failures are ignored: each call only undoes a rare setting. */
+bool sg_os_reset(void *p, size_t size) {
+    if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) != 0 && !protect(p, size, PROT_READ | PROT_WRITE))
+        return false;
+    (void)madvise(p, size, MADV_DOFORK);
+    (void)madvise(p, size, MADV_KEEPONFORK);
+    (void)madvise(p, size, MADV_DODUMP);
+    (void)munlock(p, size);
+    return true;
+}
+
+/* Unmap a range, or, when the kernel cannot split a mapping for it (vm.max_map_count), give its
+ * memory back and leave the address space mapped. */
+void sg_os_release(void *p, size_t size) {
+    if (munmap(p, size) == 0) return;
+    if (errno != ENOMEM) os_fail("munmap failure", p, size);
+    sg_os_purge(p, size);
 }
 
 /* Which pages of [p, p+size) are resident: vec[i] & 1 for page i. false when unknown. */

@@ -27,8 +27,13 @@ void *sg_os_remap(void *p, size_t old_size, size_t new_size);
 /* Page recycling (recycle.c): move pages out of a range to a new address (the range stays
  * mapped, empty), move pages onto a range, ask which pages are resident. */
 void *sg_os_move_out(void *p, size_t size, bool *unsupported);
-bool sg_os_move_to(void *from, size_t size, void *to);
+bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure);
 bool sg_os_resident(void *p, size_t size, unsigned char *vec);
+/* Give [p, p+size) the settings of a fresh read-write mapping (protection key, fork, dump,
+ * lock). false on ENOMEM. */
+bool sg_os_reset(void *p, size_t size);
+/* munmap; where the mapping budget does not allow the split, purge instead. */
+void sg_os_release(void *p, size_t size);
 /* Name a mapping in /proc/self/maps (best effort). */
 void sg_os_name(void *p, size_t size, const char *name);
 /* A monotonic clock in milliseconds, for purge delays. */

@@ -11,13 +11,10 @@
  * needs no NULL check. */
 sg_page_t sg_page_empty;
 
-bool sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
+/* page->state (secure builds) was set by the arena with the span, all UNCARVED. */
+void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     size_t bs = sg_class_size[cls];
-    uint32_t capacity = (uint32_t)(((size_t)page->units << SG_UNIT_SHIFT) / bs);
-#if SG_SLOT_STATES
-    page->state = sg_arena_states_alloc(capacity);   /* all UNCARVED */
-    if (!page->state) return false;
-#endif
+    uint32_t capacity = sg_page_capacity(cls);
     page->free = page->local_free = NULL;
     page->used = 0;
     page->block_size = (uint32_t)bs;
@@ -33,7 +30,6 @@ bool sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     sg_random_page_keys(&page->keys, &page->canary_key, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
-    return true;
 }
 
 /* ---- carving -------------------------------------------------------------------------------- */
@@ -159,6 +155,19 @@ bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never) {
 }
 
 /* ---- giving a page back ------------------------------------------------------------------------ */
+/* The span goes back to the arena first and its (zeroed) slot-state array after: while the
+ * descriptor still says SMALL, its array is this page's. */
+static void give_back(sg_page_t *page) {
+#if SG_SLOT_STATES
+    _Atomic(uint8_t) *states = page->state;
+    uint32_t capacity = page->capacity;
+    sg_arena_free_span(page);
+    sg_arena_states_free(states, capacity);
+#else
+    sg_arena_free_span(page);
+#endif
+}
+
 /* All slots are free and collected. Check the links one last time, clear what stays behind in
  * the slots (links, size words) so a later page of another class reads zero where it has not
  * written, then hand the span to the arena. */
@@ -183,14 +192,10 @@ void sg_page_release(sg_page_t *page) {
         memset((void *)page->state, 0, page->capacity);
 #endif
     }
-#if SG_SLOT_STATES
-    sg_arena_states_free(page->state, page->capacity);
-    page->state = NULL;
-#endif
     page->free = page->local_free = NULL;
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
-    sg_arena_free_span(page);
+    give_back(page);
 }
 
 /* A destroyed heap's page: its blocks die with it. The memory is purged (it reads zero again,
@@ -198,15 +203,13 @@ void sg_page_release(sg_page_t *page) {
 void sg_page_discard(sg_page_t *page) {
 #if SG_SLOT_STATES
     memset((void *)page->state, 0, page->capacity);
-    sg_arena_states_free(page->state, page->capacity);
-    page->state = NULL;
 #endif
     sg_os_purge((void *)page->start, (size_t)page->units << SG_UNIT_SHIFT);
     page->free = page->local_free = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NEVER_DELAYED, memory_order_relaxed);
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
-    sg_arena_free_span(page);
+    give_back(page);
 }
 
 /* ---- reading for zero ----------------------------------------------------------------------- */

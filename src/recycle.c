@@ -27,6 +27,9 @@ static pthread_mutex_t recycle_mutex = PTHREAD_MUTEX_INITIALIZER;
 static extent_t extents[RECYCLE_SLOTS];
 static _Atomic(size_t) recycle_bytes;   /* changed under the lock; read without it */
 static _Atomic(int) recycle_off;   /* the kernel cannot move pages this way */
+/* Pieces in live blocks: each is a kernel mapping of its own. Blocks are filled from several
+ * extents only while these stay under an eighth of vm.max_map_count (as guards do). */
+static _Atomic(size_t) live_pieces;
 
 /* ThreadSanitizer does not see mremap: an address the kernel hands back after a move keeps the
  * shadow of its last user, and zeroing it looks like a race. TSan builds (tests/sanitize.sh)
@@ -45,23 +48,26 @@ static void drop_idle(bool all) {
     uint64_t now = sg_os_now_ms();
     pthread_mutex_lock(&recycle_mutex);
     for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
-        if (!extents[i].addr || (!all && now - extents[i].freed_ms < RECYCLE_IDLE_MS)) continue;
+        /* (freed_ms may be later than now: an extent put in after the clock was read) */
+        if (!extents[i].addr || (!all && extents[i].freed_ms + RECYCLE_IDLE_MS > now)) continue;
         out[n++] = extents[i];
         recycle_bytes -= extents[i].size;
         extents[i].addr = 0;
     }
     pthread_mutex_unlock(&recycle_mutex);
-    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].addr, out[i].size);
+    for (size_t i = 0; i < n; i++) sg_os_release((void *)out[i].addr, out[i].size);
 }
 
 /* Fill [body, body+len) from its start with recycled pages, in at most max_pieces pieces;
  * piece_pages[i] gets each piece's length in OS pages. Returns the bytes filled (the rest is
- * the caller's to commit). The pages read zero. */
+ * the caller's to commit), or SG_RECYCLE_LOST when a failed move may have left the range
+ * holding another mapping (the caller must then leave it alone). The pages read zero. */
 size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces) {
     size_t filled = 0;
     *pieces = 0;
     if (atomic_load_explicit(&recycle_off, memory_order_relaxed) || !recycle_bytes) return 0;
     drop_idle(false);
+    if (atomic_load_explicit(&live_pieces, memory_order_relaxed) >= sg_os_max_map_count() / 8) max_pieces = 1;
     while (filled < len && *pieces < max_pieces) {
         extent_t take = { 0, 0, 0 };
         pthread_mutex_lock(&recycle_mutex);
@@ -86,13 +92,16 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
         }
         pthread_mutex_unlock(&recycle_mutex);
         if (!take.addr) break;
-        if (!sg_os_move_to((void *)take.addr, take.size, body + filled)) {
-            sg_os_unmap((void *)take.addr, take.size);   /* mapping budget: give it back */
+        bool unsure;
+        if (!sg_os_move_to((void *)take.addr, take.size, body + filled, &unsure)) {
+            sg_os_release((void *)take.addr, take.size);   /* mapping budget: give it back */
+            if (unsure) return SG_RECYCLE_LOST;
             break;
         }
         piece_pages[(*pieces)++] = (uint32_t)(take.size / SG_OS_PAGE);
         filled += take.size;
     }
+    atomic_fetch_add_explicit(&live_pieces, *pieces, memory_order_relaxed);
     return filled;
 }
 
@@ -153,7 +162,7 @@ static void take_back_piece(char *p, size_t size) {
         if (room) recycle_bytes += size;   /* reserved; the extent is filled in below */
         pthread_mutex_unlock(&recycle_mutex);
     }
-    if (evict.addr) sg_os_unmap((void *)evict.addr, evict.size);
+    if (evict.addr) sg_os_release((void *)evict.addr, evict.size);
     bool unsupported = false;
     char *moved = room ? sg_os_move_out(p, size, &unsupported) : NULL;
     if (!moved) {
@@ -166,12 +175,13 @@ static void take_back_piece(char *p, size_t size) {
         sg_os_purge(p, size);
         return;
     }
-    /* read-write again, whatever the program made of its block (mprotect) */
-    if (!sg_os_commit(moved, size)) {
+    /* read-write again, and nothing of what the program set on its block (mprotect, madvise,
+     * mlock, a protection key) follows the pages into the next one */
+    if (!sg_os_reset(moved, size)) {
         pthread_mutex_lock(&recycle_mutex);
         recycle_bytes -= size;
         pthread_mutex_unlock(&recycle_mutex);
-        sg_os_unmap(moved, size);
+        sg_os_release(moved, size);
         return;
     }
     scrub(moved, size);
@@ -182,11 +192,12 @@ static void take_back_piece(char *p, size_t size) {
     if (slot < RECYCLE_SLOTS) extents[slot] = (extent_t){ (uintptr_t)moved, size, sg_os_now_ms() };
     else recycle_bytes -= size;   /* another thread took the last slot meanwhile */
     pthread_mutex_unlock(&recycle_mutex);
-    if (slot == RECYCLE_SLOTS) sg_os_unmap(moved, size);
+    if (slot == RECYCLE_SLOTS) sg_os_release(moved, size);
 }
 
 /* A freed block's body [body, body+len): the pieces it was filled with, then the rest. */
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces) {
+    atomic_fetch_sub_explicit(&live_pieces, pieces, memory_order_relaxed);
     size_t off = 0;
     for (unsigned i = 0; i < pieces && off < len; i++) {
         size_t n = (size_t)piece_pages[i] * SG_OS_PAGE;
@@ -204,6 +215,20 @@ bool sg_recycle_trim(void) {
 }
 
 size_t sg_recycle_bytes(void) { return atomic_load_explicit(&recycle_bytes, memory_order_relaxed); }
+
+/* Extents idle for a second are given back even when no large block comes and goes: called
+ * from the arena's periodic purge. */
+void sg_recycle_tick(void) {
+    if (recycle_bytes) drop_idle(false);
+}
+
+/* fork() child: a thread that was between taking back a piece and storing it does not exist
+ * here; count only what the table holds. */
+void sg_recycle_child_reset(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) n += extents[i].addr ? extents[i].size : 0;
+    recycle_bytes = n;
+}
 
 void sg_recycle_lock(void) { pthread_mutex_lock(&recycle_mutex); }
 void sg_recycle_unlock(void) { pthread_mutex_unlock(&recycle_mutex); }

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 static void test_registry_grows_and_finds_everything(void) {
     enum { N = 3000 };
@@ -135,11 +136,46 @@ static void test_large_recycled_after_mprotect(void) {
     }
 }
 
+/* Secure builds: what a program set with madvise on a block it freed (MADV_DONTFORK,
+ * MADV_WIPEONFORK) does not follow the recycled pages into the next block: a forked child sees
+ * the new block and its contents. (Fast builds hand the cached mapping back as it is, as glibc
+ * does with its heap: not tested there.) */
+static void test_large_recycled_pages_forget_madvise(void) {
+    if (!SG_LARGE_QUARANTINE) return;
+    static const int advice[] = { MADV_DONTFORK, MADV_WIPEONFORK };
+    for (int k = 0; k < 2; k++) {
+        size_t n = (size_t)1 << 20;
+        malloc_trim(0);
+        unsigned char *p = opaque_ptr(malloc(n));
+        REQUIRE(p && ((uintptr_t)p & 4095) == 0, "malloc(1 MiB) = %p", (void *)p);
+        fill(p, 1, n);
+        REQUIRE(madvise(p, n, advice[k]) == 0, "madvise %d", advice[k]);
+        free(p);
+        unsigned char *q = opaque_ptr(calloc(1, n));
+        REQUIRE(q, "calloc(1 MiB)");
+        fill(q, 'Q', n);
+        fflush(NULL);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0, "fork");
+        if (pid == 0) {
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i += 4096) bad += q[i] != 'Q';
+            _exit(bad ? 1 : 0);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "advice %d: the child %s", advice[k],
+              WIFSIGNALED(st) ? "died by a signal touching the new block" : "saw other contents");
+        free(q);
+    }
+}
+
 int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
     RUN(test_large_realloc_keeps_contents);
     RUN(test_large_pages_recycled);
     RUN(test_large_recycled_after_mprotect);
+    RUN(test_large_recycled_pages_forget_madvise);
     return check_exit();
 }
