@@ -125,3 +125,18 @@ redis_start() {
     echo "server maps slabguard exactly when it is preloaded: $([ "$want" = "$have" ] && echo yes || echo "NO (mapped: $have)")"
 }
 export -f redis_start
+
+# redis_stop: shut the server of redis_start down, print its exit status, and hand what its log
+# says of a detection or a crash to the comparison (stderr).
+redis_stop() {
+    cli shutdown nosave >/dev/null 2>&1
+    local rc
+    wait "$pid"
+    rc=$?
+    pid=""
+    echo "redis-server exit status after SHUTDOWN: $rc"
+    grep '^slabguard:' server.log >&2
+    grep -i -E 'crashed|assert' server.log | head -n 3 >&2
+    return 0
+}
+export -f redis_stop

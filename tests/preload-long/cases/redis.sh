@@ -55,14 +55,6 @@ redis_workload() {
     cli --raw LTRIM rt:list 0 9
     cli --raw DEL rt:list rt:set rt:hash rt:zset
 
-    cli shutdown nosave >/dev/null 2>&1
-    local rc
-    wait "$pid"
-    rc=$?
-    pid=""
-    echo "redis-server exit status after SHUTDOWN: $rc"
-    grep '^slabguard:' server.log >&2
-    grep -i -E 'crashed|assert' server.log | head -n 3 >&2
-    return 0
+    redis_stop
 }
 compare redis redis_workload
