@@ -92,6 +92,27 @@ compare() {
     done
 }
 
+# redis_programs [DEPS_TASK]: find redis-server, redis-cli and redis-benchmark (REDIS_SERVER, REDIS_CLI,
+# REDIS_BENCHMARK, exported); returns 1 after a skip line when one is missing.
+redis_programs() {
+    REDIS_SERVER=$(real_program redis-server)
+    REDIS_CLI=$(real_program redis-cli)
+    REDIS_BENCHMARK=$(real_program redis-benchmark)
+    if [ -z "$REDIS_SERVER" ] || [ -z "$REDIS_CLI" ] || [ -z "$REDIS_BENCHMARK" ]; then
+        echo "# skip redis: redis-server, redis-cli or redis-benchmark not installed (scripts/deps.sh ${1:-check})"
+        return 1
+    fi
+    export REDIS_SERVER REDIS_CLI REDIS_BENCHMARK
+}
+
+# git_identity: a git that reads no system or user configuration and commits as a fixed author
+# (the repository's history, and so the output, is the same in every run).
+git_identity() {
+    export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=slabguard GIT_AUTHOR_EMAIL=t@example.invalid \
+        GIT_COMMITTER_NAME=slabguard GIT_COMMITTER_EMAIL=t@example.invalid HOME=$PWD
+}
+export -f git_identity
+
 # redis_start: start $REDIS_SERVER on 127.0.0.1 at a free random port (tries up to five ports),
 # set the globals port and pid, and define cli (redis-cli with REDIS_CLI_TIMEOUT seconds, 20 by
 # default); print whether the server maps slabguard exactly when it is preloaded. Returns 1 (with

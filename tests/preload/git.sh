@@ -7,8 +7,7 @@ GIT=$(real_program git)
 if [ -z "$GIT" ]; then echo "# skip git: not installed"; exit 0; fi
 export GIT
 git_workload() {
-    export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=slabguard GIT_AUTHOR_EMAIL=t@example.invalid \
-        GIT_COMMITTER_NAME=slabguard GIT_COMMITTER_EMAIL=t@example.invalid HOME=$PWD
+    git_identity
     "$GIT" init -q -b main repo && cd repo || return 1
     for i in $(seq 1 25); do
         GIT_AUTHOR_DATE="2020-01-01T00:00:$(printf %02d "$i") +0000"

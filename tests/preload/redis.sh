@@ -7,14 +7,7 @@
 # free, calloc and realloc bind to the preloaded library (the server must map it, checked here).
 . "$(dirname "$0")/common.bash"
 
-REDIS_SERVER=$(real_program redis-server)
-REDIS_CLI=$(real_program redis-cli)
-REDIS_BENCHMARK=$(real_program redis-benchmark)
-if [ -z "$REDIS_SERVER" ] || [ -z "$REDIS_CLI" ] || [ -z "$REDIS_BENCHMARK" ]; then
-    echo "# skip redis: redis-server, redis-cli or redis-benchmark not installed (scripts/deps.sh check)"
-    exit 0
-fi
-export REDIS_SERVER REDIS_CLI REDIS_BENCHMARK
+redis_programs || exit 0
 
 redis_workload() {
     REDIS_CLI_TIMEOUT=20

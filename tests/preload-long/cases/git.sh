@@ -7,8 +7,7 @@ GIT=$(real_program git)
 [ -n "$GIT" ] || { echo "# skip git: not installed"; exit 0; }
 export GIT
 git_workload() {
-    export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=slabguard GIT_AUTHOR_EMAIL=t@example.invalid \
-        GIT_COMMITTER_NAME=slabguard GIT_COMMITTER_EMAIL=t@example.invalid HOME=$PWD
+    git_identity
     "$GIT" init -q -b main origin && cd origin || return 1
     for i in $(seq 1 120); do
         export GIT_AUTHOR_DATE="@$((1600000000 + i * 60)) +0000"

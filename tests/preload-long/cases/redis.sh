@@ -6,14 +6,8 @@
 # a clean SHUTDOWN (exit 0). Server, benchmark and client all run preloaded. The logic is
 # tests/preload/redis.sh's, with larger settings.
 . "$(dirname "$0")/../../preload/common.bash"
-REDIS_SERVER=$(real_program redis-server)
-REDIS_CLI=$(real_program redis-cli)
-REDIS_BENCHMARK=$(real_program redis-benchmark)
-if [ -z "$REDIS_SERVER" ] || [ -z "$REDIS_CLI" ] || [ -z "$REDIS_BENCHMARK" ]; then
-    echo "# skip redis: redis-server, redis-cli or redis-benchmark not installed (scripts/deps.sh preload)"
-    exit 0
-fi
-export REDIS_SERVER REDIS_CLI REDIS_BENCHMARK REDIS_N=${SG_REDIS_REQUESTS:-100000}
+redis_programs preload || exit 0
+export REDIS_N=${SG_REDIS_REQUESTS:-100000}
 redis_workload() {
     REDIS_CLI_TIMEOUT=30
     trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null' EXIT
