@@ -54,19 +54,26 @@ static void carve_sequential(sg_page_t *page) {
 }
 
 /* Random carving: slots come in an unpredictable order from a window of at least 16 KiB (and
- * at least 256 slots) that moves through the page; a window is used up before the next opens.
+ * at least 64 slots) that moves through the page; a window is used up before the next opens.
  * The window keeps consecutive objects within a few OS pages (whole-page randomness cost half
  * the speed of an object-heavy program in TLB and cache misses) while a slot's neighbours in
- * allocation order are still chosen among hundreds of slots. */
+ * allocation order are still chosen among dozens to hundreds of slots. A batch links at most
+ * 8 KiB of slots (one slot at a time from 8 KiB up): every slot linked is a page committed, and
+ * 32 linked 4 KiB slots made a page that served one buffer wholly resident. */
 #define SG_RANDOM_WINDOW_BYTES 16384u
+#define SG_RANDOM_WINDOW_SLOTS 64u
+#define SG_CARVE_BYTES 8192u
 static void carve_random(sg_page_t *page, sg_heap_t *heap) {
     uint32_t w = SG_RANDOM_WINDOW_BYTES / page->block_size;
-    if (w < 256) w = 256;
+    if (w < SG_RANDOM_WINDOW_SLOTS) w = SG_RANDOM_WINDOW_SLOTS;
     if (w > page->capacity) w = page->capacity;
     uint32_t base = page->carved / w * w, len = page->capacity - base;
     if (len > w) len = w;
     uint32_t n = base + len - page->carved;   /* uncarved slots left in this window */
-    if (n > 32) n = 32;
+    uint32_t most = SG_CARVE_BYTES / page->block_size;
+    if (most > 32) most = 32;
+    if (most == 0) most = 1;
+    if (n > most) n = most;
     uint32_t pick[32];
     for (uint32_t k = 0; k < n; k++) {
         /* a few fresh draws before probing linearly: probing alone clusters the picks */

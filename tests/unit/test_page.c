@@ -2,7 +2,9 @@
 #include "../check.h"
 #include "internal.h"
 
+#include <errno.h>
 #include <malloc.h>
+#include <sys/mman.h>
 
 static void test_slot_index_is_exact_for_every_class(void) {
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
@@ -159,7 +161,28 @@ static void test_state_arrays_packed_and_reused(void) {
     sg_arena_states_free(b, 455);
 }
 
+/* A page of large slots serving one block commits the OS pages of that block, not of every slot
+ * carved with it (32 linked 4 KiB slots once made the whole 64 KiB page resident). Runs first:
+ * nothing before it used this class, so the page is fresh. */
+static void test_one_block_commits_its_pages(void) {
+    enum { SIZE = 4990 };
+    unsigned char *p = malloc(opaque_size(SIZE));
+    REQUIRE(p, "malloc(%d)", SIZE);
+    memset(p, 0x5a, SIZE);
+    sg_page_t *pg = sg_page_of((uintptr_t)p);
+    REQUIRE(sg_in_arena((uintptr_t)p) && pg->kind == SG_PAGE_SMALL, "malloc(%d) not from a page", SIZE);
+    size_t span = (size_t)pg->units << SG_UNIT_SHIFT, pages = span / SG_OS_PAGE;
+    unsigned char vec[(SG_MAX_SPAN_UNITS << SG_UNIT_SHIFT) / SG_OS_PAGE];
+    REQUIRE(mincore((void *)pg->start, span, vec) == 0, "mincore: errno %d", errno);
+    size_t resident = 0;
+    for (size_t i = 0; i < pages; i++) resident += vec[i] & 1;
+    printf("# a %u-byte slot: %zu of %zu OS pages of its page resident\n", pg->block_size, resident, pages);
+    CHECK(resident <= 4, "one %d-byte block made %zu of %zu OS pages resident", SIZE, resident, pages);
+    free(p);
+}
+
 int main(void) {
+    RUN(test_one_block_commits_its_pages);
     RUN(test_every_size_round_trip);
     RUN(test_state_arrays_packed_and_reused);
     RUN(test_zero_on_free_finds_every_byte);
