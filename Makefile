@@ -32,7 +32,15 @@ LIBCFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -fno-semantic-interpositi
 	-fno-builtin-free -fstack-protector-strong -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 	-DSG_VERSION=\"$(VERSION)\" $(PREFIX_FLAGS) -Iinclude -Isrc $(WARN)
 LIBLDFLAGS := -shared -Wl,-z,relro,-z,now,-z,defs,-z,noexecstack -Wl,--version-script=src/exports.map
-LIBS    := -lsodium -lpthread
+# The shared libraries carry their own copy of the few libsodium objects they use, its symbols
+# hidden: a preloaded allocator then maps no libsodium.so into every process (about 200 KiB of
+# resident memory each), and a program's own libsodium (another version, or one given a custom
+# generator with randombytes_set_implementation) can neither clash with nor steer slabguard's
+# secrets. Evaluated when the link runs, after `make check` has installed libsodium-dev; a
+# system without the archive links -lsodium.
+SODIUM_A      = $(shell $(CC) -print-file-name=libsodium.a)
+SODIUM_HIDDEN = $(SODIUM_A) -Wl,--exclude-libs,libsodium.a
+LIBS          = $(if $(filter /%,$(SODIUM_A)),$(SODIUM_HIDDEN),-lsodium) -lpthread
 
 SRCS := $(wildcard src/*.c)
 HDRS := $(wildcard src/*.h) include/slabguard.h
