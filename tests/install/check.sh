@@ -155,6 +155,19 @@ for v in $mode; do
         fi
     fi
 
+    # libsodium is linked in with its symbols hidden (Makefile: LIBS): the preloaded library
+    # maps no libsodium.so and exports none of its names
+    case_ "self-contained $v"
+    so=$LIB/$l.so
+    leaked=$(nm -D --defined-only "$so" 2>/dev/null | awk '$3 ~ /sodium|randombytes|crypto_/ {print $3}' | head -n 3 | tr '\n' ' ')
+    if [[ " $(needed "$so") " == *" libsodium"* ]]; then
+        not_ok "self-contained $v" "$l.so needs $(needed "$so")"
+    elif [ -n "$leaked" ]; then
+        not_ok "self-contained $v" "$l.so exports libsodium's names: $leaked"
+    else
+        ok "self-contained $v: $l.so needs $(needed "$so")and exports no libsodium name"
+    fi
+
     case_ "static $v"
     bin=$TMP/hello-static-$v
     libs=$(pkgc --static --libs "$n")
