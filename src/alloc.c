@@ -20,7 +20,7 @@ SG_INLINE void *heap_alloc_class(sg_heap_t *heap, size_t size, unsigned cls) {
         sg_report_corrupt_list(b, page->block_size);
     page->free = next;
     page->used++;
-    sg_slot_arm(page, b, size);
+    sg_slot_arm(heap, page, b, size);
     return b;
 }
 

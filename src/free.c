@@ -94,7 +94,7 @@ void sg_free_impl(void *p) {
     sg_vg_open_tail(page, p);
     sg_slot_check_live(page, p, idx);
     sg_heap_t *heap = sg_tls_heap;
-    sg_slot_zero(page, p);
+    sg_slot_zero(heap, page, p);
     sg_vg_free(page, p);
     if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
         sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);

@@ -220,8 +220,6 @@ void sg_page_discard(sg_page_t *page) {
 }
 
 /* ---- reading for zero ----------------------------------------------------------------------- */
-typedef uint64_t sg_v2 __attribute__((vector_size(16), aligned(16)));
-
 /* OR of the 16-byte words of [s, s+n): s 16-byte aligned, n a multiple of 16. Four independent
  * accumulators, 64 bytes a step. */
 static inline uint64_t or_words(const char *s, size_t n) {
