@@ -136,30 +136,45 @@ SG_INLINE bool sg_slot_size_changed(uint32_t *last, size_t bs) {
     return true;
 }
 
+/* Zero / OR the 16-byte words of [s, s + n): s 16-byte aligned, n a multiple of 16, at least
+ * 16. 64 bytes a step, the last step ending at s + n (overlapping the one before); below 64
+ * bytes, two or three words. */
+SG_INLINE void sg_zero_words(char *s, size_t n) {
+    const sg_v2 z = { 0, 0 };
+    sg_v2 *w = (sg_v2 *)s, *e = (sg_v2 *)(s + n);
+    if (n < 64) {
+        w[0] = z, e[-1] = z;
+        if (n > 32) w[1] = z;
+        return;
+    }
+    for (; w + 4 < e; w += 4) w[0] = z, w[1] = z, w[2] = z, w[3] = z;
+    e[-4] = z, e[-3] = z, e[-2] = z, e[-1] = z;
+}
+SG_INLINE sg_v2 sg_or_words(const char *s, size_t n) {
+    const sg_v2 *w = (const sg_v2 *)s, *e = (const sg_v2 *)(s + n);
+    if (n < 64) return w[0] | w[n > 32] | e[-1];
+    sg_v2 a = e[-4], b = e[-3], c = e[-2], d = e[-1];
+    for (; w + 4 < e; w += 4) a |= w[0], b |= w[1], c |= w[2], d |= w[3];
+    return a | b | c | d;
+}
+
 SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) {
     if (!SG_ZERO_ON_FREE) return;
     size_t bs = page->block_size;
     char *s = slot;
-    const sg_v2 z = { 0, 0 };
     if (sg_slot_size_changed(&heap->zero_size, bs)) {
+        const sg_v2 z = { 0, 0 };
         size_t last = bs - 32;
 #pragma GCC unroll 16
         for (size_t k = 0; k < 16; k++) *(sg_v2 *)(s + sg_slot_clamp(16 * k, last)) = z;
-        memset(s + bs - 16, 0, 12);   /* up to the size word */
+    } else if (bs > 512 || !SG_CANARY) {
+        if (bs > 4096) sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
+        else memset(slot, 0, bs - SG_SIZE_WORD);
         return;
+    } else if (bs > 16) {
+        sg_zero_words(s, bs - 16);
     }
-    if (bs > 4096) {
-        sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
-        return;
-    }
-    if (bs > 512 || !SG_CANARY) {
-        memset(slot, 0, bs - SG_SIZE_WORD);
-        return;
-    }
-    /* 16-byte stores up to the last 16 bytes, then 12 more, leaving the 4-byte size word */
-#pragma GCC unroll 4
-    for (size_t i = 0; i < bs - 16; i += 16) *(sg_v2 *)(s + i) = z;
-    memset(s + bs - 16, 0, 12);
+    memset(s + bs - 16, 0, 12);   /* the last 16 bytes up to the size word */
 }
 
 /* A slot being handed out was zeroed when it was freed, and its link word was just cleared:
@@ -167,15 +182,27 @@ SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) 
 SG_INLINE void sg_slot_check_zero(sg_heap_t *heap, const sg_page_t *page, sg_block_t *b) {
     size_t bs = page->block_size;
     const char *s = (const char *)b;
-    if (sg_slot_size_changed(&heap->scan_size, bs)) {
-        size_t last = bs - 32;
-        sg_v2 acc = *(const sg_v2 *)(s + bs - 16) & (sg_v2){ ~(uint64_t)0, 0xffffffffu };
-#pragma GCC unroll 16
-        for (size_t k = 0; k < 16; k++) acc |= *(const sg_v2 *)(s + sg_slot_clamp(16 * k, last));
-        if (sg_unlikely((acc[0] | acc[1]) != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
+    if (!SG_CANARY || bs > 512) {
+        sg_slot_waf_scan(page, b);
         return;
     }
-    sg_slot_waf_scan(page, b);
+    /* The first word without the link (still there: clearing it first made this load wait for
+     * the store), the last without the size word; for a 16-byte slot they are the same. */
+    const sg_v2 *w = (const sg_v2 *)s;
+    sg_v2 acc = w[0] & (sg_v2){ 0, bs == 16 ? 0xffffffffu : ~(uint64_t)0 };
+    if (bs == 16) goto done;
+    acc |= *(const sg_v2 *)(s + bs - 16) & (sg_v2){ ~(uint64_t)0, 0xffffffffu };
+    if (bs == 32) goto done;
+    /* [16, bs - 16) */
+    if (sg_slot_size_changed(&heap->scan_size, bs)) {
+        size_t last = bs - 32;
+#pragma GCC unroll 15
+        for (size_t k = 1; k < 16; k++) acc |= *(const sg_v2 *)(s + sg_slot_clamp(16 * k, last));
+    } else {
+        acc |= sg_or_words(s + 16, bs - 32);
+    }
+done:
+    if (sg_unlikely((acc[0] | acc[1]) != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
 }
 
 /* A slot leaving the quarantine is about to get a free-list link in its first word, which the
@@ -206,8 +233,8 @@ SG_INLINE void sg_slot_arm(sg_heap_t *heap, sg_page_t *page, sg_block_t *b, size
             sg_report_corrupt_list(b, page->block_size);
         sg_slot_set_state(page, idx, SG_SLOT_ALLOCATED);
     }
-    if (SG_ZERO_ON_FREE) b->next.bits = 0;   /* no key material left in the slot */
     if (SG_WRITE_AFTER_FREE) sg_slot_check_zero(heap, page, b);
+    if (SG_ZERO_ON_FREE) b->next.bits = 0;   /* no key material left in the slot */
     sg_canary_write(page, b, r);
     sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }

@@ -68,9 +68,9 @@ static bool check_reports(size_t bs, bool changed) {
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
-/* A non-zero byte anywhere between the link word (cleared before the check) and the size word
- * is a write after free, found by both ways; the size word itself is not. Sizes with canaries
- * only (the size word is the canary's). */
+/* A non-zero byte anywhere between the link word (cleared after the check) and the size word
+ * is a write after free, found by both ways; the link and the size word are not. Sizes with
+ * canaries only (the size word is the canary's). */
 static void test_check_finds_every_byte(void) {
     if (!SG_WRITE_AFTER_FREE || !SG_CANARY) return;
     for (size_t bs = 16; bs <= MAX_BS; bs += 16) {
@@ -82,6 +82,9 @@ static void test_check_finds_every_byte(void) {
             memset(fake.slot, 0, bs);
             memset(fake.slot + bs - 4, 0xff, 4);   /* a size word */
             CHECK(!check_reports(bs, changed), "bs %zu (%s): a clean slot reported", bs, how);
+            memset(fake.slot, 0xff, 8);   /* the free-list link, cleared after the check */
+            CHECK(!check_reports(bs, changed), "bs %zu (%s): the link word reported", bs, how);
+            memset(fake.slot, 0, 8);
             for (size_t i = 8; i < bs - 4; i += step) {
                 fake.slot[i] = 0x01;
                 CHECK(check_reports(bs, changed), "bs %zu (%s): byte %zu written, not reported", bs, how, i);
