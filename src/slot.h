@@ -124,11 +124,39 @@ void sg_slot_zero_large(void *slot, size_t n);
  * does exactly the work needed, and its exit is predicted while sizes repeat; when sizes vary
  * from one call to the next it is mispredicted almost every time (a random mix of 16..256-byte
  * blocks spent a third of its time there). So a slot of 32..272 bytes whose size differs from
- * the previous call's is done without a loop: sixteen 16-byte accesses at offsets
- * min(16k, bs - 32) cover [0, bs - 16) whatever the size, then the last 16 bytes. */
+ * the previous call's is done without a loop: four 64-byte steps at clamped offsets cover
+ * [0, bs - 16) whatever the size (sg_zero_upto256), then the last 16 bytes. */
 #define SG_SLOT_BRANCHLESS_MAX 272u
 typedef uint64_t sg_v2 __attribute__((vector_size(16), aligned(16)));
 SG_INLINE size_t sg_slot_clamp(size_t off, size_t last) { return off < last ? off : last; }
+/* Zero / OR [p, p + n), p 16-byte aligned, n a multiple of 16 from 16 to 256, without a loop:
+ * four 64-byte steps at offsets min(64j, n - 64), or below 64 bytes three words at 0,
+ * min(16, n - 16) and n - 16 (whether n is below 64 is the one branch). */
+SG_INLINE void sg_zero_upto256(char *p, size_t n) {
+    const sg_v2 z = { 0, 0 };
+    if (n < 64) {
+        *(sg_v2 *)p = z;
+        *(sg_v2 *)(p + sg_slot_clamp(16, n - 16)) = z;
+        *(sg_v2 *)(p + n - 16) = z;
+        return;
+    }
+#pragma GCC unroll 4
+    for (size_t j = 0; j < 4; j++) {
+        sg_v2 *c = (sg_v2 *)(p + sg_slot_clamp(64 * j, n - 64));
+        c[0] = z, c[1] = z, c[2] = z, c[3] = z;
+    }
+}
+SG_INLINE sg_v2 sg_or_upto256(const char *p, size_t n) {
+    if (n < 64)
+        return *(const sg_v2 *)p | *(const sg_v2 *)(p + sg_slot_clamp(16, n - 16)) | *(const sg_v2 *)(p + n - 16);
+    sg_v2 a = { 0, 0 }, b = a, c = a, d = a;
+#pragma GCC unroll 4
+    for (size_t j = 0; j < 4; j++) {
+        const sg_v2 *w = (const sg_v2 *)(p + sg_slot_clamp(64 * j, n - 64));
+        a |= w[0], b |= w[1], c |= w[2], d |= w[3];
+    }
+    return a | b | c | d;
+}
 /* true (and remembered) when bs is in the branchless range and not the size of last time */
 SG_INLINE bool sg_slot_size_changed(uint32_t *last, size_t bs) {
     if (!SG_CANARY || bs - 32 > SG_SLOT_BRANCHLESS_MAX - 32 || bs == *last) return false;
@@ -163,10 +191,7 @@ SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) 
     size_t bs = page->block_size;
     char *s = slot;
     if (sg_slot_size_changed(&heap->zero_size, bs)) {
-        const sg_v2 z = { 0, 0 };
-        size_t last = bs - 32;
-#pragma GCC unroll 16
-        for (size_t k = 0; k < 16; k++) *(sg_v2 *)(s + sg_slot_clamp(16 * k, last)) = z;
+        sg_zero_upto256(s, bs - 16);
     } else if (bs > 512 || !SG_CANARY) {
         if (bs > 4096) sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
         else memset(slot, 0, bs - SG_SIZE_WORD);
@@ -195,9 +220,7 @@ SG_INLINE void sg_slot_check_zero(sg_heap_t *heap, const sg_page_t *page, sg_blo
     if (bs == 32) goto done;
     /* [16, bs - 16) */
     if (sg_slot_size_changed(&heap->scan_size, bs)) {
-        size_t last = bs - 32;
-#pragma GCC unroll 15
-        for (size_t k = 1; k < 16; k++) acc |= *(const sg_v2 *)(s + sg_slot_clamp(16 * k, last));
+        acc |= sg_or_upto256(s + 16, bs - 32);
     } else {
         acc |= sg_or_words(s + 16, bs - 32);
     }
