@@ -33,14 +33,20 @@ LIBCFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -fno-semantic-interpositi
 	-DSG_VERSION=\"$(VERSION)\" $(PREFIX_FLAGS) -Iinclude -Isrc $(WARN)
 LIBLDFLAGS := -shared -Wl,-z,relro,-z,now,-z,defs,-z,noexecstack -Wl,--version-script=src/exports.map
 # The shared libraries carry their own copy of the few libsodium objects they use, its symbols
-# hidden: a preloaded allocator then maps no libsodium.so into every process (about 200 KiB of
+# hidden: a preloaded allocator then maps no libsodium.so into every process (about 100 KiB of
 # resident memory each), and a program's own libsodium (another version, or one given a custom
 # generator with randombytes_set_implementation) can neither clash with nor steer slabguard's
-# secrets. Evaluated when the link runs, after `make check` has installed libsodium-dev; a
-# system without the archive links -lsodium.
-SODIUM_A      = $(shell $(CC) -print-file-name=libsodium.a)
+# secrets. The archive is the one the compiler finds with these flags, and it is used only if a
+# small shared object calling what slabguard calls (config/sodium-probe.c) links with it (an archive built without
+# -fPIC cannot go into a shared library); otherwise, or without an archive, -lsodium. Evaluated
+# when the link runs, after `make check` has installed libsodium-dev. (A libsodium security fix
+# then needs a rebuild of slabguard.)
+SODIUM_A      = $(shell $(CC) $(CFLAGS) $(LDFLAGS) -print-file-name=libsodium.a)
 SODIUM_HIDDEN = $(SODIUM_A) -Wl,--exclude-libs,libsodium.a
-LIBS          = $(if $(filter /%,$(SODIUM_A)),$(SODIUM_HIDDEN),-lsodium) -lpthread
+SODIUM_PROBE  = $(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -Wl,-z,defs -o /dev/null config/sodium-probe.c \
+	$(SODIUM_HIDDEN) -lpthread >/dev/null 2>&1 && echo ok
+SODIUM_STATIC = $(if $(filter /%,$(SODIUM_A)),$(shell $(SODIUM_PROBE)))
+LIBS          = $(if $(SODIUM_STATIC),$(SODIUM_HIDDEN),-lsodium) -lpthread
 
 SRCS := $(wildcard src/*.c)
 HDRS := $(wildcard src/*.h) include/slabguard.h

@@ -58,7 +58,7 @@ static void carve_sequential(sg_page_t *page) {
  * The window keeps consecutive objects within a few OS pages (whole-page randomness cost half
  * the speed of an object-heavy program in TLB and cache misses) while a slot's neighbours in
  * allocation order are still chosen among dozens to hundreds of slots. A batch links at most
- * 8 KiB of slots (one slot at a time from 8 KiB up): every slot linked is a page committed, and
+ * 8 KiB of slots (one slot at a time above 4 KiB): every slot linked is a page committed, and
  * 32 linked 4 KiB slots made a page that served one buffer wholly resident. */
 #define SG_RANDOM_WINDOW_BYTES 16384u
 #define SG_RANDOM_WINDOW_SLOTS 64u

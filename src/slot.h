@@ -157,10 +157,12 @@ SG_INLINE sg_v2 sg_or_upto256(const char *p, size_t n) {
     }
     return a | b | c | d;
 }
-/* true (and remembered) when bs is in the branchless range and not the size of last time */
-SG_INLINE bool sg_slot_size_changed(uint32_t *last, size_t bs) {
+/* true (and remembered) when bs is in the branchless range and not the size of last time.
+ * The shared not-yet-initialised heap (threads that only free, or are exiting) remembers
+ * nothing: many threads would write it at once. */
+SG_INLINE bool sg_slot_size_changed(sg_heap_t *heap, uint32_t *last, size_t bs) {
     if (!SG_CANARY || bs - 32 > SG_SLOT_BRANCHLESS_MAX - 32 || bs == *last) return false;
-    *last = (uint32_t)bs;
+    if (!heap->is_empty) *last = (uint32_t)bs;
     return true;
 }
 
@@ -190,7 +192,7 @@ SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) 
     if (!SG_ZERO_ON_FREE) return;
     size_t bs = page->block_size;
     char *s = slot;
-    if (sg_slot_size_changed(&heap->zero_size, bs)) {
+    if (sg_slot_size_changed(heap, &heap->zero_size, bs)) {
         sg_zero_upto256(s, bs - 16);
     } else if (bs > 512 || !SG_CANARY) {
         if (bs > 4096) sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
@@ -202,8 +204,8 @@ SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) 
     memset(s + bs - 16, 0, 12);   /* the last 16 bytes up to the size word */
 }
 
-/* A slot being handed out was zeroed when it was freed, and its link word was just cleared:
- * any non-zero byte before the size word was written after the free. */
+/* A slot being handed out was zeroed when it was freed: any non-zero byte other than the
+ * free-list link (cleared after this check) and the size word was written after the free. */
 SG_INLINE void sg_slot_check_zero(sg_heap_t *heap, const sg_page_t *page, sg_block_t *b) {
     size_t bs = page->block_size;
     const char *s = (const char *)b;
@@ -219,7 +221,7 @@ SG_INLINE void sg_slot_check_zero(sg_heap_t *heap, const sg_page_t *page, sg_blo
     acc |= *(const sg_v2 *)(s + bs - 16) & (sg_v2){ ~(uint64_t)0, 0xffffffffu };
     if (bs == 32) goto done;
     /* [16, bs - 16) */
-    if (sg_slot_size_changed(&heap->scan_size, bs)) {
+    if (sg_slot_size_changed(heap, &heap->scan_size, bs)) {
         acc |= sg_or_upto256(s + 16, bs - 32);
     } else {
         acc |= sg_or_words(s + 16, bs - 32);

@@ -1,6 +1,8 @@
 /* Unit tests of src/slot.h: zeroing a freed small slot and checking it on the way out, by
- * both of its ways (the loop, taken while slot sizes repeat, and the sixteen clamped accesses,
- * taken when the size changed), for every size up to 512 bytes and every byte of the slot. */
+ * both of its ways (the loop, taken while slot sizes repeat, and the clamped 64-byte steps,
+ * taken when the size changed), for every size up to 512 bytes and every byte of the slot;
+ * the canary where only 4..7 bytes are left before the size word. The fake slot is followed by
+ * a sentinel that nothing may read as zero or write. */
 #include "../check.h"
 #include "internal.h"
 #include "slot.h"
@@ -15,7 +17,7 @@ enum { MAX_BS = 512 };
 typedef struct {
     sg_page_t page;
     sg_heap_t heap;
-    _Alignas(16) unsigned char slot[MAX_BS];
+    _Alignas(16) unsigned char slot[MAX_BS + 64];   /* the slot, then a sentinel */
 } fake_t;
 
 static fake_t fake;
@@ -24,6 +26,15 @@ static void fake_setup(size_t bs) {
     memset(&fake.page, 0, sizeof fake.page);
     memset(&fake.heap, 0, sizeof fake.heap);
     fake.page.block_size = (uint32_t)bs;
+    fake.page.canary_key = 0x9e3779b97f4a7c15ULL;
+    memset(fake.slot + bs, 0xee, sizeof fake.slot - bs);   /* sentinel: a read of it is not zero */
+}
+
+/* The bytes after the slot are still the sentinel. */
+static size_t sentinel_changed(size_t bs) {
+    size_t n = 0;
+    for (size_t i = bs; i < sizeof fake.slot; i++) n += fake.slot[i] != 0xee;
+    return n;
 }
 
 /* changed: make the helper see a new size (the clamped way); else the same size as last time */
@@ -48,24 +59,35 @@ static void test_zero_clears_all_but_the_size_word(void) {
             for (size_t i = bs - SG_SIZE_WORD; i < bs; i++)
                 CHECK(fake.slot[i] == 0xa5, "bs %zu (%s): size word byte %zu cleared", bs,
                       changed ? "size changed" : "same size", i);
+            CHECK(sentinel_changed(bs) == 0, "bs %zu (%s): %zu bytes written past the slot", bs,
+                  changed ? "size changed" : "same size", sentinel_changed(bs));
         }
     }
 }
 
-/* Run sg_slot_check_zero on the fake slot in a child: true when it aborted with the report. */
-static bool check_reports(size_t bs, bool changed) {
+/* Run a check on the fake slot in a child: true when it aborted (with its report). */
+static bool aborts(void (*check)(size_t), size_t arg) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0) dup2(null, 2);
-        set_last(&fake.heap.scan_size, bs, changed);
-        sg_slot_check_zero(&fake.heap, &fake.page, (sg_block_t *)fake.slot);
+        check(arg);
         _exit(0);
     }
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static bool scan_changed;
+static void scan(size_t bs) {
+    set_last(&fake.heap.scan_size, bs, scan_changed);
+    sg_slot_check_zero(&fake.heap, &fake.page, (sg_block_t *)fake.slot);
+}
+static bool check_reports(size_t bs, bool changed) {
+    scan_changed = changed;
+    return aborts(scan, bs);
 }
 
 /* A non-zero byte anywhere between the link word (cleared after the check) and the size word
@@ -81,7 +103,7 @@ static void test_check_finds_every_byte(void) {
             fake_setup(bs);
             memset(fake.slot, 0, bs);
             memset(fake.slot + bs - 4, 0xff, 4);   /* a size word */
-            CHECK(!check_reports(bs, changed), "bs %zu (%s): a clean slot reported", bs, how);
+            CHECK(!check_reports(bs, changed), "bs %zu (%s): a clean slot reported (or the sentinel after it read)", bs, how);
             memset(fake.slot, 0xff, 8);   /* the free-list link, cleared after the check */
             CHECK(!check_reports(bs, changed), "bs %zu (%s): the link word reported", bs, how);
             memset(fake.slot, 0, 8);
@@ -95,8 +117,42 @@ static void test_check_finds_every_byte(void) {
     }
 }
 
+static void canary(size_t unused) {
+    (void)unused;
+    sg_canary_check(&fake.page, fake.slot);
+}
+
+/* The canary right after r requested bytes: every checked byte (8, or 4 when only 4..7 bytes
+ * are left before the size word) is watched, the user's bytes and the sentinel are not
+ * touched, and an intact canary passes. */
+static void test_canary_every_byte(void) {
+    if (!SG_CANARY) return;
+    for (size_t bs = 16; bs <= MAX_BS; bs += 16) {
+        for (size_t r = bs - 12 > bs ? 0 : bs - 12; r <= bs - 8; r++) {
+            fake_setup(bs);
+            memset(fake.slot, 0x3c, bs);
+            sg_canary_write(&fake.page, fake.slot, r);
+            size_t user = 0;
+            for (size_t i = 0; i < r; i++) user += fake.slot[i] != 0x3c;
+            CHECK(user == 0 && sentinel_changed(bs) == 0, "bs %zu r %zu: canary wrote outside [r, bs)", bs, r);
+            CHECK(fake.slot[r] == 0, "bs %zu r %zu: canary's first byte %#x", bs, r, fake.slot[r]);
+            CHECK(sg_canary_size(&fake.page, fake.slot) == r, "bs %zu r %zu: stored size %zu", bs, r,
+                  sg_canary_size(&fake.page, fake.slot));
+            CHECK(!aborts(canary, 0), "bs %zu r %zu: intact canary reported", bs, r);
+            size_t watched = bs - 4 - r >= 8 ? 8 : 4;
+            for (size_t i = r; i < r + watched; i++) {
+                fake.slot[i] ^= 0x01;
+                CHECK(aborts(canary, 0), "bs %zu r %zu: byte %zu of the canary changed, not reported", bs, r, i);
+                fake.slot[i] ^= 0x01;
+            }
+            if (CHECK_FAILED()) return;
+        }
+    }
+}
+
 int main(void) {
     RUN(test_zero_clears_all_but_the_size_word);
     RUN(test_check_finds_every_byte);
+    RUN(test_canary_every_byte);
     return check_exit();
 }
