@@ -220,19 +220,9 @@ void sg_page_discard(sg_page_t *page) {
 }
 
 /* ---- reading for zero ----------------------------------------------------------------------- */
-/* OR of the 16-byte words of [s, s+n): s 16-byte aligned, n a multiple of 16. Four independent
- * accumulators, 64 bytes a step. */
+/* OR of the 16-byte words of [s, s+n) (sg_or_words in slot.h), folded to one word; n >= 16. */
 static inline uint64_t or_words(const char *s, size_t n) {
-    sg_v2 a = { 0, 0 }, b = a, c = a, d = a;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        a |= *(const sg_v2 *)(s + i);
-        b |= *(const sg_v2 *)(s + i + 16);
-        c |= *(const sg_v2 *)(s + i + 32);
-        d |= *(const sg_v2 *)(s + i + 48);
-    }
-    for (; i < n; i += 16) a |= *(const sg_v2 *)(s + i);
-    a |= b | c | d;
+    sg_v2 a = sg_or_words(s, n);
     return a[0] | a[1];
 }
 
@@ -273,7 +263,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         memcpy(&w, s + 8, 8);
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
-        acc |= or_words(s + 16, limit - 16);
+        if (limit > 16) acc |= or_words(s + 16, limit - 16);
         if (limit == bs - 16) {
             memcpy(&w, s + bs - 16, 8);
             acc |= w;
