@@ -285,6 +285,7 @@ SG_INLINE uint64_t sg_random_next(uint64_t *state) {
     return (uint64_t)(m >> 64) ^ (uint64_t)m;
 }
 uint64_t sg_random_seed_thread(const void *salt);
+uint64_t sg_random_block_key(uintptr_t block);
 
 /* ---- report (report.c): one named reporter per failure class, all noreturn -------------- */
 _Noreturn SG_COLD void sg_report_fatal(const char *what, const void *p, size_t size);

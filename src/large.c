@@ -22,6 +22,7 @@ typedef struct entry_s {
     size_t body_size;
     uint32_t piece_pages[SG_RECYCLE_PIECES];   /* recycled pieces it starts with (recycle.c) */
     unsigned pieces;
+    uint64_t canary_key;  /* secure builds: keys the canary in the slack after the block */
 } entry_t;
 
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +118,42 @@ static bool in_freed_ring(uintptr_t a, size_t *size) {
     return false;
 }
 
+/* ---- the slack canary (secure) -------------------------------------------------------------- */
+/* A large block ends against its trailing guard page only when its size is a multiple of its
+ * alignment; otherwise up to 15 bytes (more for larger alignments) lie between its end and the
+ * guard, where a short overflow would not fault. The first 16 of them hold a secret canary,
+ * first byte zero like the small blocks' one, checked at free and realloc. */
+#define SLACK_CANARY_MAX 16u
+#define LARGE_CANARY (SG_CANARY && HARDENED_LARGE)
+
+static size_t slack_len(const entry_t *e) {
+    if (!LARGE_CANARY || !e->body) return 0;
+    size_t tail = e->body + e->body_size - (e->addr + e->size);
+    return tail < SLACK_CANARY_MAX ? tail : SLACK_CANARY_MAX;
+}
+
+static void slack_pattern(uint64_t key, unsigned char out[SLACK_CANARY_MAX]) {
+    uint64_t a = key & ~(uint64_t)0xff, b = ~((key << 32) | (key >> 32));
+    memcpy(out, &a, 8);
+    memcpy(out + 8, &b, 8);
+}
+
+static void slack_write(const entry_t *e) {
+    unsigned char c[SLACK_CANARY_MAX];
+    slack_pattern(e->canary_key, c);
+    memcpy((char *)e->addr + e->size, c, slack_len(e));
+}
+
+/* false when the bytes after the block were overwritten */
+static bool slack_intact(const entry_t *e) {
+    unsigned char c[SLACK_CANARY_MAX];
+    slack_pattern(e->canary_key, c);
+    const unsigned char *s = (const unsigned char *)e->addr + e->size;
+    unsigned char diff = 0;
+    for (size_t i = 0, n = slack_len(e); i < n; i++) diff |= (unsigned char)(s[i] ^ c[i]);
+    return diff == 0;
+}
+
 /* ---- allocation --------------------------------------------------------------------------- */
 /* ---- the cache (fast builds) ---------------------------------------------------------------- */
 static void cache_purge_idle(uint64_t now) {
@@ -208,7 +245,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     char *map;
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
-    entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0 };
+    entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0 };
     if (HARDENED_LARGE) {
         map = sg_os_reserve(map_size, SG_OS_PAGE);
         if (!map) goto nomem;
@@ -229,6 +266,11 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
         user = (body_at + body - (size ? size : 1)) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
+        if (LARGE_CANARY) {
+            e.addr = user;
+            e.canary_key = sg_random_block_key(user);
+            slack_write(&e);
+        }
     } else {
         /* a heap's block is never served from the cache: its mapping must be exactly what
          * the heap's limit was checked against */
@@ -274,6 +316,7 @@ void sg_large_free(void *p) {
     entry_t old = *e;
     table_remove(e);
     pthread_mutex_unlock(&large_mutex);
+    if (sg_unlikely(!slack_intact(&old))) sg_report_overflow(p, old.size);
     VALGRIND_FREELIKE_BLOCK(p, 0);
     if (old.owner) atomic_fetch_sub_explicit(&old.owner->mapped, old.map_size, memory_order_relaxed);
     if (!HARDENED_LARGE) {
@@ -328,6 +371,10 @@ void *sg_large_realloc(void *p, size_t size) {
     entry_t *e = table_find((uintptr_t)p);
     if (!e) bad_pointer("invalid free", p);   /* realloc frees its argument */
     size_t old = e->size;
+    if (sg_unlikely(!slack_intact(e))) {
+        pthread_mutex_unlock(&large_mutex);
+        sg_report_overflow(p, old);
+    }
     size_t room = e->map + e->map_size - e->addr;
     /* in place while it fits and keeps at least half of the mapping in use */
     if (size <= room && size * 2 >= room && !HARDENED_LARGE) {

@@ -41,6 +41,11 @@ void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uintptr_t page_ad
     if (SG_CANARY) *canary_key = derive(page_addr, 4);
 }
 
+/* The canary key of one large block (large.c). */
+uint64_t sg_random_block_key(uintptr_t block) {
+    return derive(block, 5);
+}
+
 uint64_t sg_random_seed_thread(const void *salt) {
     return derive((uintptr_t)salt, 3);
 }
