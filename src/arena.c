@@ -229,8 +229,8 @@ bool sg_arena_purge(bool all) {
 /* A guard is one inaccessible unit after a span: a linear overflow running off the span faults.
  * Each guard costs up to two kernel mappings (itself, and the split it makes), so their density
  * is chosen against vm.max_map_count: on average one guard per sg_ro.guard_every units (random,
- * so which pages are guarded cannot be predicted), and none once guards would use more than a
- * quarter of the mapping budget; then one warning says so. */
+ * so which pages are guarded cannot be predicted), never more than that pace allows, and none
+ * once guards would use more than a quarter of the mapping budget; then one warning says so. */
 static void guards_off(const char *why) {
     if (A.guards_stopped) return;
     A.guards_stopped = 1;
@@ -241,12 +241,20 @@ static void guards_off(const char *why) {
     sg_report_warning(msg);
 }
 
+/* Guards a small heap may have ahead of the one-per-guard_every-units pace. */
+#define GUARD_CREDIT 4u
+
 static size_t want_guard(unsigned units) {
     if (!SG_GUARD_PAGES || !sg_ro.guard_every || A.guards_stopped) return 0;
     if (A.guards >= sg_os_max_map_count() / 8) {
         guards_off("vm.max_map_count budget reached");
         return 0;
     }
+    /* Never more than one guard per guard_every units of heap (plus a few ahead, so that small
+     * heaps get some): each costs up to two mappings, so with the default of 8 the heap keeps
+     * to one mapping per 256 KiB (DESIGN.md) however the random draws fall. */
+    size_t heap_units = A.frontier - A.guards + units;
+    if (A.guards >= heap_units / sg_ro.guard_every + GUARD_CREDIT) return 0;
     A.rng = A.rng * 6364136223846793005ULL + 1442695040888963407ULL;
     return (A.rng >> 33) % sg_ro.guard_every < units;
 }
