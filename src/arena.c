@@ -72,6 +72,9 @@ bool sg_arena_init(void) {
     return states_init();
 }
 
+/* After fork(): the child's guards are placed by draws of its own (init.c, under the lock). */
+void sg_arena_reseed(void) { A.rng = sg_random_seed_thread(&A); }
+
 /* ---- slot-state arrays ----------------------------------------------------------------------- */
 /* Secure builds keep one state byte per slot out of line. Each page gets an array sized to its
  * capacity (rounded up to a power of two, 64 B .. 4 KiB) from a reservation of its own with

@@ -27,6 +27,11 @@ static void update_current(sg_heap_t *heap, unsigned cls) {
     heap->current[cls] = first ? first : &sg_page_empty;
 }
 
+void sg_heap_reseed(sg_heap_t *heap) {
+    heap->rng = sg_random_seed_thread(heap);
+    heap->rng_epoch = sg_fork_epoch;
+}
+
 void sg_heap_init(sg_heap_t *heap) {
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
         heap->current[c] = &sg_page_empty;
@@ -41,7 +46,7 @@ void sg_heap_init(sg_heap_t *heap) {
     atomic_store_explicit(&heap->mapped, 0, memory_order_relaxed);
     for (unsigned i = 0; i < SG_RETIRE_RING; i++) heap->retired[i] = NULL;
     heap->retired_pos = 0;
-    heap->rng = sg_random_seed_thread(heap);
+    sg_heap_reseed(heap);
 #if SG_QUARANTINE
     /* SLABGUARD_QUARANTINE may ask for a larger ring than the compiled one: map it once per
      * heap structure (heap structures are pooled, never unmapped) */
@@ -204,6 +209,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
         heap = sg_init_thread();
         if (!heap) return sg_large_alloc(size, 0, false); /* allocation from inside start-up */
     }
+    if (sg_unlikely(heap->rng_epoch != sg_fork_epoch)) sg_heap_reseed(heap);   /* a forked child */
     sg_heap_collect_delayed(heap);
     sg_page_t *page = find_page(heap, cls);
     heap->current[cls] = page ? page : &sg_page_empty;

@@ -95,6 +95,9 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
     return q;
 }
 
+void sg_heaps_lock(void) { pthread_mutex_lock(&graveyard_mutex); }
+void sg_heaps_unlock(void) { pthread_mutex_unlock(&graveyard_mutex); }
+
 void sg_heap_destroy(sg_heap_t *heap) {
     if (!heap) return;
     checked(heap);

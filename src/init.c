@@ -70,7 +70,10 @@ static void thread_done(void *arg) {
 /* ---- fork ----------------------------------------------------------------------------------- */
 /* Every global lock is taken before fork and released on both sides, so the child never finds
  * a lock held by a thread that does not exist there. */
+unsigned sg_fork_epoch;
+
 static void fork_prepare(void) {
+    sg_heaps_lock();
     pthread_mutex_lock(&pool_mutex);
     sg_heap_lock_all();
     sg_arena_lock();
@@ -83,6 +86,7 @@ static void fork_parent(void) {
     sg_arena_unlock();
     sg_heap_unlock_all();
     pthread_mutex_unlock(&pool_mutex);
+    sg_heaps_unlock();
 }
 static void fork_child(void) {
     sg_recycle_child_reset();
@@ -91,11 +95,20 @@ static void fork_child(void) {
     sg_arena_unlock();
     sg_heap_unlock_all();
     pthread_mutex_unlock(&pool_mutex);
+    sg_heaps_unlock();
     if (SG_SECURE) {
-        /* new secrets for the pages the child creates from now on */
+        /* new secrets for the pages the child creates from now on, and generators seeded from
+         * them: slot order, quarantine exits and guard places differ from the parent's and
+         * from every sibling's (other heaps reseed in their slow path) */
         sg_ro_unseal();
         sg_random_rekey();
         sg_ro_seal();
+        sg_fork_epoch++;
+        sg_arena_lock();
+        sg_arena_reseed();
+        sg_arena_unlock();
+        sg_heap_t *heap = sg_tls_heap;
+        if (!heap->is_empty) sg_heap_reseed(heap);
     }
 }
 

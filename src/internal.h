@@ -114,6 +114,7 @@ struct sg_heap_s {
      * a line another thread's fast path reads */
     _Alignas(64) sg_page_t *current[SG_CLASS_COUNT]; /* fast path: page to pop from (sg_page_empty if none) */
     uint64_t rng;                        /* per-thread generator state (hot-path choices) */
+    unsigned rng_epoch;                  /* sg_fork_epoch when rng was seeded */
     sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
@@ -185,6 +186,7 @@ size_t sg_arena_dirty(void);
 size_t sg_arena_frontier(void);
 void sg_arena_each_page(void (*fn)(sg_page_t *page, void *arg), void *arg);
 void sg_arena_lock(void);
+void sg_arena_reseed(void);
 void sg_arena_unlock(void);
 void sg_arena_child_reset(void);
 
@@ -231,6 +233,12 @@ void sg_heap_abandon(sg_heap_t *heap);
 void sg_heap_collect_delayed(sg_heap_t *heap);
 void sg_heap_discard_pages(sg_heap_t *heap);
 void sg_heap_lock_all(void);
+/* Counts the forks this process descends from (init.c): a heap seeded before the last one
+ * reseeds its generator, so two children of one parent do not make the same choices. */
+extern unsigned sg_fork_epoch;
+void sg_heap_reseed(sg_heap_t *heap);
+void sg_heaps_lock(void);
+void sg_heaps_unlock(void);
 void sg_heap_unlock_all(void);
 size_t sg_heap_abandoned_pages(void);
 

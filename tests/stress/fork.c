@@ -1,7 +1,9 @@
 /* tests/stress/fork.c: fork while other threads allocate. Three threads keep calling malloc and
- * free (small, medium and large blocks, so any lock may be held at the moment of fork); the main
- * thread forks 50 times. Each child allocates, checks its blocks, starts a thread, uses stdio
- * and exits 0. A child that does not finish in time is a deadlock: it is killed and reported. */
+ * free (small, medium and large blocks), a fourth creates and destroys first-class heaps, so any
+ * lock may be held at the moment of fork; the main thread forks 50 times. Each child allocates,
+ * checks its blocks, makes and destroys a heap, starts a thread, uses stdio and exits 0. A child
+ * that does not finish in time is a deadlock: it is killed and reported.
+ * A second case checks that children of one parent do not make the same random choices. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "slabguard.h"
 
 #define FORKS 50
 #define BUSY_THREADS 3
@@ -47,6 +50,22 @@ static void *busy(void *arg)
     return NULL;
 }
 
+/* First-class heaps made and destroyed: sg_heap_destroy takes a lock of its own. */
+static void *heap_churn(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        sg_heap_t *h = sg_heap_new();
+        if (h == NULL)
+            continue;
+        for (int i = 0; i < 16; i++)
+            memset(sg_heap_malloc(h, 100 + (size_t)i * 500), 1, 100);
+        sg_heap_destroy(h);
+        atomic_fetch_add_explicit(&busy_rounds, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
 static void *child_thread(void *arg)
 {
     (void)arg;
@@ -78,6 +97,10 @@ static int child_main(int round)
             return 3;
         free(b[i]);
     }
+    sg_heap_t *h = sg_heap_new();
+    if (h == NULL || sg_heap_malloc(h, 1000) == NULL)
+        return 7;
+    sg_heap_destroy(h);
     pthread_t t;
     void *res = (void *)2;
     if (pthread_create(&t, NULL, child_thread, NULL) != 0 || pthread_join(t, &res) != 0 ||
@@ -105,9 +128,10 @@ static long long now_ms(void)
 
 static void test_fork_while_allocating(void)
 {
-    pthread_t th[BUSY_THREADS];
+    pthread_t th[BUSY_THREADS + 1];
     for (uintptr_t i = 0; i < BUSY_THREADS; i++)
         REQUIRE(pthread_create(&th[i], NULL, busy, (void *)(i + 1)) == 0, "pthread_create");
+    REQUIRE(pthread_create(&th[BUSY_THREADS], NULL, heap_churn, NULL) == 0, "pthread_create");
     int deadlocks = 0, bad_exits = 0;
     for (int round = 0; round < FORKS; round++) {
         /* let the busy threads get going between forks */
@@ -142,7 +166,7 @@ static void test_fork_while_allocating(void)
         }
     }
     atomic_store(&stop, 1);
-    for (int i = 0; i < BUSY_THREADS; i++)
+    for (int i = 0; i <= BUSY_THREADS; i++)
         pthread_join(th[i], NULL);
     CHECK(deadlocks == 0 && bad_exits == 0, "%d deadlocked children, %d failed", deadlocks,
           bad_exits);
@@ -152,8 +176,69 @@ static void test_fork_while_allocating(void)
           (unsigned long long)atomic_load(&busy_rounds));
 }
 
+/* What a child's allocator chooses: the addresses of 64 blocks of a size the parent never
+ * used (a fresh page: its slot order), then of 64 more after 300 frees and mallocs of another
+ * size (which blocks left the quarantine). */
+enum { PICKS = 128 };
+static void child_choices(uintptr_t out[PICKS])
+{
+    for (int i = 0; i < 64; i++)
+        out[i] = (uintptr_t)malloc(opaque_size(3000));
+    void *b[300];
+    for (int i = 0; i < 300; i++)
+        b[i] = malloc(opaque_size(200));
+    for (int i = 0; i < 300; i++)
+        free(b[i]);
+    for (int i = 0; i < 64; i++)
+        out[64 + i] = (uintptr_t)malloc(opaque_size(200));
+}
+
+static void test_children_choose_differently(void)
+{
+    enum { CHILDREN = 3 };
+    free(malloc(opaque_size(100)));   /* the parent is set up: its generators are seeded */
+    uintptr_t seen[CHILDREN][PICKS];
+    for (int c = 0; c < CHILDREN; c++) {
+        int fd[2];
+        REQUIRE(pipe(fd) == 0, "pipe");
+        fflush(stdout);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0, "fork failed: errno %d", errno);
+        if (pid == 0) {
+            uintptr_t out[PICKS];
+            child_choices(out);
+            _exit(write(fd[1], out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
+        }
+        close(fd[1]);
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof seen[c] && (n = read(fd[0], (char *)seen[c] + got, sizeof seen[c] - got)) > 0)
+            got += (size_t)n;
+        close(fd[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        REQUIRE(got == sizeof seen[c] && WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d failed", c);
+    }
+    for (int a = 0; a < CHILDREN; a++)
+        for (int b = a + 1; b < CHILDREN; b++) {
+            int same_order = 0, same_reuse = 0;
+            for (int i = 0; i < 64; i++) {
+                same_order += seen[a][i] == seen[b][i];
+                same_reuse += seen[a][64 + i] == seen[b][64 + i];
+            }
+            printf("# children %d and %d: %d of 64 slots alike, %d of 64 reused blocks alike\n", a, b,
+                   same_order, same_reuse);
+#if SG_CONFIG_RANDOM_SLOTS && SG_CONFIG_QUARANTINE_SLOTS
+            /* chance alone gives about one of 64 alike */
+            CHECK(same_order < 16, "children %d and %d chose %d of 64 slots alike", a, b, same_order);
+            CHECK(same_reuse < 16, "children %d and %d reused %d of 64 blocks alike", a, b, same_reuse);
+#endif
+        }
+}
+
 int main(void)
 {
+    RUN(test_children_choose_differently);
     RUN(test_fork_while_allocating);
     return check_exit();
 }
