@@ -4,18 +4,84 @@
 #include "internal.h"
 #include "slot.h"
 
+#include <sched.h>
+
 /* ---- quarantine ----------------------------------------------------------------------------- */
 /* A freed slot waits in a per-thread ring and leaves it at a random moment (when a later free
  * lands on its position), so a dangling pointer does not alias the next object of its size. */
-SG_INLINE void *quarantine_swap(sg_heap_t *heap, void *p) {
-#if SG_QUARANTINE
-    if (sg_unlikely(heap->is_empty)) return p;
+SG_INLINE void *ring_swap(sg_heap_t *heap, void *p) {
     size_t i = (size_t)(sg_random_next(&heap->rng) >> 32) & heap->quarantine_mask;
     void *out = heap->quarantine_ring[i];
     heap->quarantine_ring[i] = p;
     return out;
+}
+
+#if SG_QUARANTINE
+/* Blocks whose thread has no ring: the rings of exited threads are handed on to a shared one
+ * (a short-lived thread's last frees would otherwise be reused at once), and threads past
+ * their exit handler (freeing from a later thread-specific destructor, where a new heap would
+ * never be handed on) use it too. Under a lock: thread exits and such frees are rare. */
+#define SHARED_RING_SLOTS 1024u
+static sg_heap_t shared_ring_heap;   /* only its ring and generator are used */
+static void *shared_ring[SHARED_RING_SLOTS];
+static atomic_flag shared_ring_lock = ATOMIC_FLAG_INIT;
+
+void sg_free_lock(void) {
+    while (atomic_flag_test_and_set_explicit(&shared_ring_lock, memory_order_acquire)) sched_yield();
+}
+void sg_free_unlock(void) { atomic_flag_clear_explicit(&shared_ring_lock, memory_order_release); }
+
+static void *shared_swap(void *p) {
+    sg_free_lock();
+    if (!shared_ring_heap.quarantine_ring) {
+        shared_ring_heap.quarantine_ring = shared_ring;
+        shared_ring_heap.quarantine_mask = SHARED_RING_SLOTS - 1;
+        shared_ring_heap.rng = sg_random_seed_thread(&shared_ring_heap);
+    }
+    void *out = ring_swap(&shared_ring_heap, p);
+    sg_free_unlock();
+    return out;
+}
+
+/* Threads without a heap of their own free too: one that only ever frees (a consumer) gets a
+ * heap here, for its ring. */
+static SG_NOINLINE void *quarantine_heapless(sg_heap_t **heapp, void *p) {
+    sg_heap_t *heap = sg_tls_exited ? NULL : sg_init_thread();
+    if (!heap) return shared_swap(p);
+    *heapp = heap;
+    return ring_swap(heap, p);
+}
+
+/* A block leaving the quarantine goes back to its page. */
+static void quarantine_release(sg_heap_t *heap, void *q) {
+    sg_page_t *page = sg_page_of((uintptr_t)q);
+    sg_slot_check_first_word(page, q);
+    sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
+    sg_free_block(heap, page, q);
+}
+
+/* At thread exit (sg_heap_abandon): the ring's blocks move to the shared ring. */
+void sg_quarantine_hand_on(sg_heap_t *heap) {
+    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
+        void *q = heap->quarantine_ring[i];
+        if (!q) continue;
+        heap->quarantine_ring[i] = NULL;
+        q = shared_swap(q);
+        if (q) quarantine_release(heap, q);
+    }
+}
 #else
-    (void)heap;
+void sg_free_lock(void) {}
+void sg_free_unlock(void) {}
+void sg_quarantine_hand_on(sg_heap_t *heap) { (void)heap; }
+#endif
+
+SG_INLINE void *quarantine_swap(sg_heap_t **heapp, void *p) {
+#if SG_QUARANTINE
+    if (sg_unlikely((*heapp)->is_empty)) return quarantine_heapless(heapp, p);
+    return ring_swap(*heapp, p);
+#else
+    (void)heapp;
     return p;
 #endif
 }
@@ -98,7 +164,7 @@ void sg_free_impl(void *p) {
     sg_vg_free(page, p);
     if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
         sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
-        p = quarantine_swap(heap, p);
+        p = quarantine_swap(&heap, p);
         if (!p) return;
         page = sg_page_of((uintptr_t)p);
         idx = sg_slot_index_of(page, p);

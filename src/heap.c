@@ -260,20 +260,10 @@ static void hand_on(sg_heap_t *heap, sg_page_t *page) {
     pthread_mutex_unlock(&abandoned_mutex);
 }
 
-/* Flush the quarantine, take in the delayed frees, and hand every page on: empty pages to the
+/* Hand the quarantine on, take in the delayed frees, and hand every page on: empty pages to the
  * arena, the others to the abandoned lists. The heap is empty afterwards. */
 void sg_heap_abandon(sg_heap_t *heap) {
-#if SG_QUARANTINE
-    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
-        void *q = heap->quarantine_ring[i];
-        if (!q) continue;
-        heap->quarantine_ring[i] = NULL;
-        sg_page_t *page = sg_page_of((uintptr_t)q);
-        sg_slot_check_first_word(page, q);
-        sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
-        sg_free_block(heap, page, q);
-    }
-#endif
+    sg_quarantine_hand_on(heap);
     sg_heap_collect_delayed(heap);
     /* From here on no free is delivered to this heap; a delivery already under way finishes
      * before its page changes mode, so one more collection catches it. Those blocks are put

@@ -16,6 +16,7 @@
 sg_ro_t sg_ro __attribute__((aligned(4096))) = { .arena_base = (uintptr_t)0 - SG_ARENA_SIZE,
                                                   .arena_size = SG_ARENA_SIZE };
 _Thread_local sg_heap_t *sg_tls_heap = &sg_heap_empty;
+_Thread_local bool sg_tls_exited;
 _Atomic(size_t) sg_stat_pages, sg_stat_threads;
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE, INIT_FAILED };
@@ -62,6 +63,7 @@ static void thread_done(void *arg) {
     if (!heap || heap->is_empty) return;
     sg_heap_abandon(heap);
     sg_tls_heap = &sg_heap_empty;
+    sg_tls_exited = true;
     atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
     if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
     else sg_init_pool_put(heap);
@@ -73,6 +75,7 @@ static void thread_done(void *arg) {
 unsigned sg_fork_epoch;
 
 static void fork_prepare(void) {
+    sg_free_lock();
     sg_heaps_lock();
     pthread_mutex_lock(&pool_mutex);
     sg_heap_lock_all();
@@ -87,6 +90,7 @@ static void fork_parent(void) {
     sg_heap_unlock_all();
     pthread_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
+    sg_free_unlock();
 }
 static void fork_child(void) {
     sg_recycle_child_reset();
@@ -96,6 +100,7 @@ static void fork_child(void) {
     sg_heap_unlock_all();
     pthread_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
+    sg_free_unlock();
     if (SG_SECURE) {
         /* new secrets for the pages the child creates from now on, and generators seeded from
          * them: slot order, quarantine exits and guard places differ from the parent's and

@@ -236,6 +236,12 @@ void sg_heap_lock_all(void);
 /* Counts the forks this process descends from (init.c): a heap seeded before the last one
  * reseeds its generator, so two children of one parent do not make the same choices. */
 extern unsigned sg_fork_epoch;
+/* Set once the thread's heap was handed on at its exit (init.c). */
+extern _Thread_local bool sg_tls_exited;
+/* The shared quarantine ring of threads past their exit (free.c), held across fork. */
+void sg_free_lock(void);
+void sg_free_unlock(void);
+void sg_quarantine_hand_on(sg_heap_t *heap);
 void sg_heap_reseed(sg_heap_t *heap);
 void sg_heaps_lock(void);
 void sg_heaps_unlock(void);
