@@ -38,6 +38,17 @@ void *sg_alloc(size_t size) {
     return alloc_large_or_fail(size);
 }
 
+/* A small block handed out reads zero from byte 0 to here: freed slots were zeroed, and the
+ * write-after-free check proved the first SG_WAF_CHECK_MAX bytes still are; a write through a
+ * dangling pointer beyond them would reach a calloc caller unseen, so calloc clears the rest. */
+SG_INLINE size_t known_zero_bytes(void) {
+    return !SG_ZERO_ON_FREE ? 0 : SG_WRITE_AFTER_FREE ? SG_WAF_CHECK_MAX : 0;
+}
+SG_INLINE void zero_rest(void *p, size_t size) {
+    size_t from = known_zero_bytes();
+    if (p && size > from) memset((char *)p + from, 0, size - from);
+}
+
 /* Allocation from a given heap (first-class heaps); zero: the block must read zero. */
 void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero) {
     if (size > SMALL_MAX_REQUEST) {
@@ -53,7 +64,7 @@ void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero) {
         return sg_large_alloc_owned(size, 0, zero, heap);
     }
     void *p = heap_alloc_class(heap, size, sg_size_class(size + SG_CANARY_OVERHEAD));
-    if (p && zero && !SG_ZERO_ON_FREE) memset(p, 0, size);
+    if (zero) zero_rest(p, size);
     return p;
 }
 
@@ -65,10 +76,10 @@ void *sg_alloc_zeroed(size_t count, size_t size) {
     }
     if (total > SMALL_MAX_REQUEST) return sg_large_alloc(total, 0, true);
     void *p = heap_alloc_class(sg_tls_heap, total, sg_size_class(total + SG_CANARY_OVERHEAD));
-    /* With zero-on-free every slot handed out is already zero: freed slots were scrubbed,
-     * fresh and purged memory reads zero, and the link word is cleared when popped. Small
-     * blocks that came from the large path (start-up) are fresh mappings. */
-    if (p && !SG_ZERO_ON_FREE) memset(p, 0, total);
+    /* With zero-on-free a slot handed out was scrubbed when freed (fresh and purged memory
+     * reads zero, the link word is cleared when popped), and its first 4 KiB were checked;
+     * small blocks that came from the large path (start-up) are fresh mappings. */
+    zero_rest(p, total);
     return p;
 }
 

@@ -49,7 +49,7 @@ SG_EXPORT void *sg_aligned_alloc(size_t alignment, size_t size) {
 
 /* glibc's memalign rounds an alignment that is not a power of two up to the next one. */
 SG_EXPORT void *sg_memalign(size_t alignment, size_t size) {
-    if (alignment > ((size_t)1 << 62)) {
+    if (alignment > SIZE_MAX / 2 + 1) {   /* glibc's limit: above it EINVAL, up to it ENOMEM */
         errno = EINVAL;
         return NULL;
     }

@@ -45,6 +45,38 @@ static void test_calloc_zero(void)
     A->free(c);
 }
 
+/* A write through a dangling pointer deep inside a freed 8 KiB block (past what the secure
+ * build's write-after-free check reads) must not reach a later calloc: calloc memory reads zero
+ * whatever the program did wrong before. */
+static void test_calloc_zero_after_dangling_write(void)
+{
+    enum { N = 600, SIZE = 8000 };
+    static unsigned char *freed[N], *got[N];
+    for (int i = 0; i < N; i++)
+        freed[i] = A->malloc(opaque_size(SIZE));
+    for (int i = 0; i < N; i++) {
+        A->free(freed[i]);
+        ((volatile unsigned char *)opaque_ptr(freed[i]))[6000] = 'X';   /* the bug */
+    }
+    int reused = 0, dirty = 0;
+    for (int i = 0; i < N; i++) {
+        got[i] = A->calloc(1, opaque_size(SIZE));
+        REQUIRE(got[i] != NULL, "calloc(1, %d) = NULL", SIZE);
+        for (int j = 0; j < N; j++)
+            reused += got[i] == freed[j];
+        for (int k = 0; k < SIZE; k++)
+            if (got[i][k] != 0) {
+                dirty++;
+                break;
+            }
+    }
+    printf("# %d of %d calloc blocks reused a dirtied one\n", reused, N);
+    CHECK(reused > 0, "no calloc block reused a freed one: the check saw nothing");
+    CHECK(dirty == 0, "%d calloc blocks of %d do not read zero", dirty, N);
+    for (int i = 0; i < N; i++)
+        A->free(got[i]);
+}
+
 static void test_free_null(void)
 {
     A->free(opaque_ptr(NULL));
@@ -305,6 +337,20 @@ static void test_memalign_odd_alignment(void)
     }
 }
 
+/* glibc: alignments above SIZE_MAX/2 + 1 are EINVAL; up to it they are rounded up to a power
+ * of two and a block that cannot exist is ENOMEM. */
+static void test_memalign_huge_alignment(void)
+{
+    static const struct { size_t alignment; int err; } cases[] = {
+        {((size_t)1 << 62) + 1, ENOMEM}, {(size_t)1 << 63, ENOMEM}, {((size_t)1 << 63) + 1, EINVAL}, {SIZE_MAX, EINVAL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        errno = 0;
+        void *p = A->memalign(opaque_size(cases[i].alignment), opaque_size(1));
+        CHECK(p == NULL && errno == cases[i].err, "memalign(%#zx, 1) = %p, errno %d (want NULL, %d)",
+              cases[i].alignment, p, errno, cases[i].err);
+    }
+}
+
 static void test_page_aligned(void)
 {
     const size_t page = PAGE_SIZE_BYTES;
@@ -378,5 +424,7 @@ int main(void)
     RUN_API(test_memalign_odd_alignment);
     RUN_API(test_page_aligned);
     RUN(test_mixed_entry_points);
+    RUN(test_calloc_zero_after_dangling_write);
+    RUN(test_memalign_huge_alignment);
     return check_exit();
 }
