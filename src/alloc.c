@@ -132,7 +132,9 @@ void *sg_realloc_impl(void *p, size_t size) {
         if (new_user < page->block_size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + new_user, page->block_size - new_user);
         return p;
     }
-    void *q = sg_alloc(size);
+    /* a first-class heap's block stays in its heap (its limit, its sg_heap_destroy) */
+    void *q = page->first_class ? sg_alloc_in(atomic_load_explicit(&page->heap, memory_order_relaxed), size, false)
+                                : sg_alloc(size);
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_free_impl(p);

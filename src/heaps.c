@@ -62,7 +62,7 @@ void *sg_heap_calloc(sg_heap_t *heap, size_t count, size_t size) {
 /* The owner of a block: its page's heap, or the large registry's record. */
 static bool block_belongs_to(sg_heap_t *heap, void *p) {
     uintptr_t a = (uintptr_t)p;
-    if (!sg_in_arena(a)) return true; /* large blocks: checked by the registry at free */
+    if (!sg_in_arena(a)) return sg_large_owner_is(p, heap); /* unknown pointers: reported at free */
     sg_page_t *page = sg_page_of(a);
     return page->kind == SG_PAGE_SMALL && atomic_load_explicit(&page->heap, memory_order_relaxed) == heap;
 }

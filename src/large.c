@@ -352,6 +352,16 @@ void sg_large_free(void *p) {
     if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
 }
 
+/* Does the large block at p belong to heap (NULL: no first-class heap)? true as well when p is
+ * no live large block: the free that follows names that error precisely. */
+bool sg_large_owner_is(const void *p, const sg_heap_t *heap) {
+    pthread_mutex_lock(&large_mutex);
+    entry_t *e = table_find((uintptr_t)p);
+    bool ok = !e || e->owner == heap;
+    pthread_mutex_unlock(&large_mutex);
+    return ok;
+}
+
 size_t sg_large_usable_size(const void *p) {
     pthread_mutex_lock(&large_mutex);
     entry_t *e = table_find((uintptr_t)p);

@@ -125,8 +125,26 @@ static void test_visit(void) {
     free(mine);
 }
 
+/* Plain realloc of a heap's block keeps it in its heap, small or large, moved or not. */
+static void test_plain_realloc_stays_in_heap(void) {
+    sg_heap_t *h = sg_heap_new();
+    REQUIRE(h, "sg_heap_new");
+    char *p = sg_heap_malloc(h, 100), *big = sg_heap_malloc(h, 300000);
+    REQUIRE(p && big, "sg_heap_malloc");
+    memset(p, 7, 100);
+    p = realloc(p, 5000);                 /* moves: another class */
+    big = realloc(big, 600000);
+    REQUIRE(p && big, "realloc");
+    CHECK(p[0] == 7 && p[99] == 7, "contents lost");
+    sg_page_t *page = sg_page_of((uintptr_t)p);
+    CHECK(page->first_class && atomic_load(&page->heap) == h, "the moved small block left its heap");
+    CHECK(sg_large_owner_is(big, h), "the moved large block left its heap");
+    sg_heap_destroy(h);   /* takes both */
+}
+
 int main(void) {
     RUN(test_visit);
+    RUN(test_plain_realloc_stays_in_heap);
     RUN(test_destroy_frees_everything);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
