@@ -21,7 +21,7 @@ SG_INLINE void *ring_swap(sg_heap_t *heap, void *p) {
  * (a short-lived thread's last frees would otherwise be reused at once), and threads past
  * their exit handler (freeing from a later thread-specific destructor, where a new heap would
  * never be handed on) use it too. Under a lock: thread exits and such frees are rare. */
-#define SHARED_RING_SLOTS 1024u
+#define SHARED_RING_SLOTS 256u   /* one more thread's worth of quarantined blocks (and pinned pages) */
 static sg_heap_t shared_ring_heap;   /* only its ring and generator are used */
 static void *shared_ring[SHARED_RING_SLOTS];
 static atomic_flag shared_ring_lock = ATOMIC_FLAG_INIT;
@@ -44,12 +44,10 @@ static void *shared_swap(void *p) {
 }
 
 /* Threads without a heap of their own free too: one that only ever frees (a consumer) gets a
- * heap here, for its ring. */
-static SG_NOINLINE void *quarantine_heapless(sg_heap_t **heapp, void *p) {
+ * heap here (sg_tls_heap), for its ring. */
+static SG_NOINLINE void *quarantine_heapless(void *p) {
     sg_heap_t *heap = sg_tls_exited ? NULL : sg_init_thread();
-    if (!heap) return shared_swap(p);
-    *heapp = heap;
-    return ring_swap(heap, p);
+    return heap ? ring_swap(heap, p) : shared_swap(p);
 }
 
 /* A block leaving the quarantine goes back to its page. */
@@ -71,20 +69,11 @@ void sg_quarantine_hand_on(sg_heap_t *heap) {
     }
 }
 #else
+static void *quarantine_heapless(void *p) { return p; }
 void sg_free_lock(void) {}
 void sg_free_unlock(void) {}
 void sg_quarantine_hand_on(sg_heap_t *heap) { (void)heap; }
 #endif
-
-SG_INLINE void *quarantine_swap(sg_heap_t **heapp, void *p) {
-#if SG_QUARANTINE
-    if (sg_unlikely((*heapp)->is_empty)) return quarantine_heapless(heapp, p);
-    return ring_swap(*heapp, p);
-#else
-    (void)heapp;
-    return p;
-#endif
-}
 
 /* ---- delivery to the owner ------------------------------------------------------------------ */
 /* Another thread's page: push onto its atomic list, or, when the page sits in its heap's full
@@ -147,8 +136,10 @@ static SG_COLD _Noreturn void free_invalid(void *p) {
 }
 
 /* Budget (fast build): range check, descriptor load, slot check (one multiply), owner compare,
- * push: about 20 instructions and three well-predicted branches. */
-void sg_free_impl(void *p) {
+ * push: about 20 instructions and three well-predicted branches.
+ * owner: the first-class heap the caller is the user of (sg_heap_free), whose blocks then go
+ * straight back to their pages; NULL: the calling thread's heap. */
+SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uintptr_t a = (uintptr_t)p;
     if (sg_unlikely(!sg_in_arena(a))) {
         if (p) sg_large_free(p);
@@ -159,12 +150,17 @@ void sg_free_impl(void *p) {
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
     sg_slot_check_live(page, p, idx);
-    sg_heap_t *heap = sg_tls_heap;
+    sg_heap_t *heap = owner ? owner : sg_tls_heap;
     sg_slot_zero(heap, page, p);
     sg_vg_free(page, p);
     if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
         sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
-        p = quarantine_swap(&heap, p);
+        if (sg_likely(!heap->is_empty)) {
+            p = ring_swap(heap, p);
+        } else {
+            p = quarantine_heapless(p);
+            heap = sg_tls_heap;   /* it may have one now */
+        }
         if (!p) return;
         page = sg_page_of((uintptr_t)p);
         idx = sg_slot_index_of(page, p);
@@ -173,6 +169,9 @@ void sg_free_impl(void *p) {
     sg_slot_set_state(page, idx, SG_SLOT_FREE);
     free_block(heap, page, p);
 }
+
+void sg_free_impl(void *p) { free_impl(p, NULL); }
+void sg_free_into(sg_heap_t *heap, void *p) { free_impl(p, heap); }
 
 /* ---- usable size ---------------------------------------------------------------------------- */
 size_t sg_usable_size_impl(const void *p) {

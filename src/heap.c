@@ -46,6 +46,8 @@ void sg_heap_init(sg_heap_t *heap) {
     atomic_store_explicit(&heap->mapped, 0, memory_order_relaxed);
     for (unsigned i = 0; i < SG_RETIRE_RING; i++) heap->retired[i] = NULL;
     heap->retired_pos = 0;
+    heap->fresh_pages = 0;
+    heap->sweep_at = 8;
     sg_heap_reseed(heap);
 #if SG_QUARANTINE
     /* SLABGUARD_QUARANTINE may ask for a larger ring than the compiled one: map it once per
@@ -99,6 +101,8 @@ static void release_page(sg_heap_t *heap, sg_page_t *page) {
     if (page->in_full) sg_heap_page_unfull(heap, page);
     sg_queue_remove(q, page);
     update_current(heap, page->cls);
+    if (heap->first_class)
+        atomic_fetch_sub_explicit(&heap->mapped, (size_t)page->units << SG_UNIT_SHIFT, memory_order_relaxed);
     sg_page_collect(page);
     sg_page_release(page);
 }
@@ -118,6 +122,38 @@ void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page) {
     /* pages in the ring are this heap's (only abandon releases them otherwise, and it clears
      * the ring); the only page of a class stays */
     if (old->used == 0 && !(q->first == old && old->next == NULL)) release_page(heap, old);
+}
+
+/* ---- pages emptied behind the heap's back ---------------------------------------------------------- */
+/* Other threads' frees wait on a page's atomic list until its owner next looks at the page,
+ * which may be never for a class the owner stopped using: such a page, empty, would keep its
+ * memory for good. So before the heap grows by a fresh page, now and then, it looks at all its
+ * pages and gives the emptied ones back (the retire ring's pages stay, for quick reuse, except
+ * when a first-class heap is at its limit: then every empty page goes). A sweep is due after
+ * (pages / 4 + 8) fresh pages: every page is visited a bounded number of times per page made. */
+static bool in_retire_ring(const sg_heap_t *heap, const sg_page_t *page) {
+    for (unsigned i = 0; i < SG_RETIRE_RING; i++)
+        if (heap->retired[i] == page) return true;
+    return false;
+}
+
+static size_t sweep_emptied(sg_heap_t *heap, bool all) {
+    size_t pages = 0;
+    for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
+        for (sg_page_t *p = heap->queue[c].first, *n; p; p = n) {
+            n = p->next;
+            pages++;
+            if (atomic_load_explicit(&p->thread_free, memory_order_relaxed) & ~(uintptr_t)3) sg_page_collect(p);
+            if (p->used != 0) continue;
+            if (in_retire_ring(heap, p)) {
+                if (!all) continue;
+                for (unsigned i = 0; i < SG_RETIRE_RING; i++)
+                    if (heap->retired[i] == p) heap->retired[i] = NULL;
+            }
+            release_page(heap, p);
+        }
+    }
+    return pages;
 }
 
 /* ---- frees delivered by other threads ------------------------------------------------------------ */
@@ -161,9 +197,21 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
     }
 }
 
+static bool over_limit(sg_heap_t *heap, size_t bytes) {
+    return heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit;
+}
+
 static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     size_t bytes = (size_t)sg_class_units[cls] << SG_UNIT_SHIFT;
-    if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) return NULL;
+    if (++heap->fresh_pages >= heap->sweep_at) {
+        size_t pages = sweep_emptied(heap, false);
+        heap->fresh_pages = 0;
+        heap->sweep_at = (uint32_t)(pages / 4 + 8 < UINT32_MAX ? pages / 4 + 8 : UINT32_MAX);
+    }
+    if (over_limit(heap, bytes)) {
+        sweep_emptied(heap, true);
+        if (over_limit(heap, bytes)) return NULL;
+    }
     _Atomic(uint8_t) *states = NULL;   /* secure builds: the page's slot states, all UNCARVED */
     if (SG_SLOT_STATES && !(states = sg_arena_states_alloc(sg_page_capacity(cls)))) return NULL;
     sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls], states);

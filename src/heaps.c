@@ -71,7 +71,7 @@ void sg_heap_free(sg_heap_t *heap, void *p) {
     checked(heap);
     if (!p) return;
     if (sg_unlikely(!block_belongs_to(heap, p))) sg_report_fatal("free into the wrong heap", p, 0);
-    sg_free_impl(p);
+    sg_free_into(heap, p);   /* the heap's only user: its own frees need no atomic list */
 }
 
 void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
@@ -79,7 +79,7 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
     if (!p) return sg_alloc_in(heap, size, false);
     if (sg_unlikely(!block_belongs_to(heap, p))) sg_report_fatal("realloc into the wrong heap", p, 0);
     if (size == 0) {
-        sg_free_impl(p);
+        sg_free_into(heap, p);
         return NULL;
     }
     size_t old = sg_usable_size_impl(p);
@@ -91,7 +91,7 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
     void *q = sg_alloc_in(heap, size, false);
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
-    sg_free_impl(p);
+    sg_free_into(heap, p);
     return q;
 }
 

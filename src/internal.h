@@ -115,6 +115,7 @@ struct sg_heap_s {
     _Alignas(64) sg_page_t *current[SG_CLASS_COUNT]; /* fast path: page to pop from (sg_page_empty if none) */
     uint64_t rng;                        /* per-thread generator state (hot-path choices) */
     unsigned rng_epoch;                  /* sg_fork_epoch when rng was seeded */
+    uint32_t fresh_pages, sweep_at;      /* fresh pages since the last sweep, and when the next one is due */
     sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
@@ -242,6 +243,7 @@ extern _Thread_local bool sg_tls_exited;
 void sg_free_lock(void);
 void sg_free_unlock(void);
 void sg_quarantine_hand_on(sg_heap_t *heap);
+void sg_free_into(sg_heap_t *heap, void *p);
 void sg_heap_reseed(sg_heap_t *heap);
 void sg_heaps_lock(void);
 void sg_heaps_unlock(void);

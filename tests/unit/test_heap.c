@@ -85,7 +85,44 @@ static void test_remote_frees_return_to_owner(void) {
     CHECK(b.pages <= a.pages + 2, "pages grew although blocks came back: %zu -> %zu", a.pages, b.pages);
 }
 
+/* Pages emptied by another thread's frees go back to the arena even when their owner never
+ * allocates their size again: each round the main thread fills about 4 MB of pages with a size it
+ * has not used, a second thread frees them all, and the main thread moves on to the next size.
+ * Keeping them would add a round's pages every round. */
+static int remote_count;
+
+static void *free_them(void *arg) {
+    void **b = arg;
+    for (int i = 0; i < remote_count; i++) free(b[i]);
+    /* secure builds: push them out of this thread's quarantine, which would otherwise keep
+     * (and hand on at exit) the last few hundred, pinning their pages */
+    for (int i = 0; i < 3000; i++) free(malloc(64));
+    return NULL;
+}
+
+static void test_remotely_emptied_pages_go_back(void) {
+    enum { ROUNDS = 10, BYTES = 4000000 };
+    sg_stats_t s;
+    size_t first = 0, last = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t size = 1000 + (size_t)round * 200;
+        remote_count = (int)(BYTES / size) < N ? (int)(BYTES / size) : N;
+        for (int i = 0; i < remote_count; i++) {
+            blocks[i] = malloc(size);
+            REQUIRE(blocks[i], "malloc");
+        }
+        sg_stats_get(&s);
+        if (round == 0) first = s.pages;
+        last = s.pages;
+        printf("# round %d (%d blocks of %zu): %zu pages in use\n", round, remote_count, size, s.pages);
+        pthread_t t;
+        REQUIRE(pthread_create(&t, NULL, free_them, blocks) == 0 && pthread_join(t, NULL) == 0, "thread");
+    }
+    CHECK(last < 3 * first, "%zu pages in use in the last round (%zu in the first)", last, first);
+}
+
 int main(void) {
+    RUN(test_remotely_emptied_pages_go_back);
     RUN(test_exited_thread_pages_are_handed_on);
     RUN(test_thread_churn_is_bounded);
     RUN(test_remote_frees_return_to_owner);

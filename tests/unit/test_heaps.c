@@ -65,6 +65,26 @@ static void test_limit(void) {
     sg_heap_destroy(h);
 }
 
+/* A limited heap whose blocks are all freed (sg_heap_free) can be filled again and again, with
+ * blocks of other sizes: emptied pages go back and their bytes leave the heap's count. */
+static void test_limit_refills(void) {
+    size_t limit = (size_t)8 << 20;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    REQUIRE(h, "sg_heap_new_limited");
+    static void *b[3000];
+    for (int round = 0; round < 20; round++) {
+        size_t size = 200 + (size_t)round * 100;
+        for (int i = 0; i < 3000; i++) {
+            b[i] = sg_heap_malloc(h, size);
+            REQUIRE(b[i], "round %d: sg_heap_malloc(%zu) = NULL after %d blocks, %zu bytes mapped", round, size, i,
+                    sg_heap_mapped(h));
+        }
+        for (int i = 0; i < 3000; i++) sg_heap_free(h, b[i]);
+        CHECK(sg_heap_mapped(h) <= limit, "round %d: %zu bytes mapped", round, sg_heap_mapped(h));
+    }
+    sg_heap_destroy(h);
+}
+
 static void *free_from_thread(void *arg) {
     void **blocks = arg;
     for (int i = 0; i < 1000; i++) sg_free(blocks[i]);
@@ -148,6 +168,7 @@ int main(void) {
     RUN(test_destroy_frees_everything);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
+    RUN(test_limit_refills);
     RUN(test_blocks_freed_by_another_thread);
     return check_exit();
 }
