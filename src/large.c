@@ -341,7 +341,7 @@ void sg_large_free(void *p) {
     if (!sg_os_protect_none((void *)old.map, old.map_size)) {
         /* no mapping left for the split (vm.max_map_count): unmap the range instead, so a late
          * access still faults; a second free of it is then reported as an invalid free */
-        sg_os_release((void *)old.map, old.map_size);
+        sg_os_unmap((void *)old.map, old.map_size);
         return;
     }
     pthread_mutex_lock(&large_mutex);

@@ -38,8 +38,15 @@ void *sg_os_map(size_t size) {
     return p;
 }
 
+/* Unmapping the middle of a mapping splits it: at vm.max_map_count the kernel refuses
+ * (ENOMEM). Then the range stays mapped, emptied (purged), and one warning says so. */
 void sg_os_unmap(void *p, size_t size) {
-    if (munmap(p, size) != 0) os_fail("munmap failure", p, size);
+    if (munmap(p, size) == 0) return;
+    if (errno != ENOMEM) os_fail("munmap failure", p, size);
+    static _Atomic(int) warned;
+    if (!atomic_exchange_explicit(&warned, 1, memory_order_relaxed))
+        sg_report_warning("vm.max_map_count reached: freed memory stays mapped, emptied");
+    sg_os_purge(p, size);
 }
 
 static bool protect(void *p, size_t size, int prot) {
@@ -55,7 +62,11 @@ bool sg_os_protect_ro(void *p, size_t size) { return protect(p, size, PROT_READ)
 void sg_os_purge(void *p, size_t size) {
     /* MADV_DONTNEED, not MADV_FREE: the memory must read zero afterwards (calloc relies on it)
      * and RSS must drop at once so that users see memory given back. */
-    if (madvise(p, size, MADV_DONTNEED) != 0 && errno != ENOMEM) os_fail("madvise failure", p, size);
+    if (madvise(p, size, MADV_DONTNEED) == 0 || errno == ENOMEM) return;
+    /* EINVAL: the program mlock()ed some of these pages (nothing forbids freeing such a block,
+     * glibc just unmaps or reuses it): unlock them and try again */
+    if (errno == EINVAL && munlock(p, size) == 0 && madvise(p, size, MADV_DONTNEED) == 0) return;
+    os_fail("madvise failure", p, size);
 }
 
 void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
@@ -104,11 +115,6 @@ bool sg_os_reset(void *p, size_t size) {
 
 /* Unmap a range, or, when the kernel cannot split a mapping for it (vm.max_map_count), give its
  * memory back and leave the address space mapped. */
-void sg_os_release(void *p, size_t size) {
-    if (munmap(p, size) == 0) return;
-    if (errno != ENOMEM) os_fail("munmap failure", p, size);
-    sg_os_purge(p, size);
-}
 
 /* Which pages of [p, p+size) are resident: vec[i] & 1 for page i. false when unknown. */
 bool sg_os_resident(void *p, size_t size, unsigned char *vec) { return mincore(p, size, vec) == 0; }

@@ -13,7 +13,8 @@
 void *sg_os_reserve(size_t size, size_t align);
 /* Map size bytes read-write, zero-filled. NULL on ENOMEM. */
 void *sg_os_map(size_t size);
-/* Unmap a range obtained from the functions above (or part of one). */
+/* Unmap a range obtained from the functions above (or part of one); where the mapping budget
+ * does not allow the split, purge it instead (it stays mapped, reading zero). */
 void sg_os_unmap(void *p, size_t size);
 /* Make [p, p+size) read-write (commit) or inaccessible (guard). false on ENOMEM or when the
  * mapping budget (vm.max_map_count) is exhausted. */
@@ -32,8 +33,6 @@ bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 /* Give [p, p+size) the settings of a fresh read-write mapping (protection key, fork, dump,
  * lock). false on ENOMEM. */
 bool sg_os_reset(void *p, size_t size);
-/* munmap; where the mapping budget does not allow the split, purge instead. */
-void sg_os_release(void *p, size_t size);
 /* Name a mapping in /proc/self/maps (best effort). */
 void sg_os_name(void *p, size_t size, const char *name);
 /* A monotonic clock in milliseconds, for purge delays. */

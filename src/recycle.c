@@ -55,7 +55,7 @@ static void drop_idle(bool all) {
         extents[i].addr = 0;
     }
     pthread_mutex_unlock(&recycle_mutex);
-    for (size_t i = 0; i < n; i++) sg_os_release((void *)out[i].addr, out[i].size);
+    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].addr, out[i].size);
 }
 
 /* Fill [body, body+len) from its start with recycled pages, in at most max_pieces pieces;
@@ -94,7 +94,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
         if (!take.addr) break;
         bool unsure;
         if (!sg_os_move_to((void *)take.addr, take.size, body + filled, &unsure)) {
-            sg_os_release((void *)take.addr, take.size);   /* mapping budget: give it back */
+            sg_os_unmap((void *)take.addr, take.size);   /* mapping budget: give it back */
             if (unsure) return SG_RECYCLE_LOST;
             break;
         }
@@ -162,7 +162,7 @@ static void take_back_piece(char *p, size_t size) {
         if (room) recycle_bytes += size;   /* reserved; the extent is filled in below */
         pthread_mutex_unlock(&recycle_mutex);
     }
-    if (evict.addr) sg_os_release((void *)evict.addr, evict.size);
+    if (evict.addr) sg_os_unmap((void *)evict.addr, evict.size);
     bool unsupported = false;
     char *moved = room ? sg_os_move_out(p, size, &unsupported) : NULL;
     if (!moved) {
@@ -181,7 +181,7 @@ static void take_back_piece(char *p, size_t size) {
         pthread_mutex_lock(&recycle_mutex);
         recycle_bytes -= size;
         pthread_mutex_unlock(&recycle_mutex);
-        sg_os_release(moved, size);
+        sg_os_unmap(moved, size);
         return;
     }
     scrub(moved, size);
@@ -192,7 +192,7 @@ static void take_back_piece(char *p, size_t size) {
     if (slot < RECYCLE_SLOTS) extents[slot] = (extent_t){ (uintptr_t)moved, size, sg_os_now_ms() };
     else recycle_bytes -= size;   /* another thread took the last slot meanwhile */
     pthread_mutex_unlock(&recycle_mutex);
-    if (slot == RECYCLE_SLOTS) sg_os_release(moved, size);
+    if (slot == RECYCLE_SLOTS) sg_os_unmap(moved, size);
 }
 
 /* A freed block's body [body, body+len): the pieces it was filled with, then the rest. */

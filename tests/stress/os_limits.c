@@ -1,0 +1,140 @@
+/* tests/stress/os_limits.c: what the kernel may refuse when memory goes back. A program may
+ * have used up vm.max_map_count (freeing a block that shares a kernel mapping with its
+ * neighbours then needs one more mapping to punch the hole), and it may have mlock()ed part of
+ * a block it frees (madvise(MADV_DONTNEED) refuses locked pages). Neither is a reason to abort:
+ * free returns, and the memory handed out afterwards is sound. */
+#include <errno.h>
+#include <malloc.h>
+#include <sys/mman.h>
+
+#include "../check.h"
+
+static long read_long(const char *path)
+{
+    char buf[64] = { 0 };
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+static long count_mappings(void)
+{
+    static char buf[1 << 16];
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    long lines = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return lines;
+}
+
+/* Use up the mapping budget: every other page of a PROT_NONE reservation made readable is one
+ * mapping more. /proc/self/maps also lists [vsyscall], which the kernel does not count. */
+static char *filler;
+static size_t filler_pages;
+
+static int fill_mappings(void)
+{
+    long limit = read_long("/proc/sys/vm/max_map_count");
+    if (limit <= 0)
+        return -1;
+    filler_pages = 2 * (size_t)limit + 16;
+    filler = mmap(NULL, filler_pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (filler == MAP_FAILED)
+        return -1;
+    long have = count_mappings();
+    for (size_t at = 1; have < limit + 1 && at + 1 < filler_pages; at += 2) {
+        if (mprotect(filler + at * 4096, 4096, PROT_READ) != 0)
+            break;
+        have += 2;   /* the split reservation: the readable page and the rest after it */
+    }
+    return 0;
+}
+
+static void unfill_mappings(void)
+{
+    munmap(filler, filler_pages * 4096);
+}
+
+static void test_free_at_the_mapping_limit(void)
+{
+    size_t n = (size_t)40 << 20;   /* neither cached nor recycled: given back at free */
+    char *a = malloc(opaque_size(n)), *x = malloc(opaque_size(n)), *b = malloc(opaque_size(n));
+    REQUIRE(a && x && b, "malloc(40 MiB)");
+    memset(a, 1, 4096);
+    memset(x, 1, 4096);
+    memset(b, 1, 4096);
+    REQUIRE(fill_mappings() == 0, "cannot fill the mapping budget");
+    printf("# %ld mappings of %ld\n", count_mappings(), read_long("/proc/sys/vm/max_map_count"));
+    free(x);   /* aborted with "munmap failure" in fast builds, where a, x and b merge */
+    /* whatever is handed out now is sound, or NULL */
+    int got = 0;
+    for (int i = 0; i < 20; i++) {
+        size_t size = i % 2 ? 100 + (size_t)i : (size_t)1 << 20;
+        unsigned char *p = malloc(opaque_size(size));
+        if (p == NULL) {
+            CHECK(errno == ENOMEM, "malloc(%zu) = NULL with errno %d", size, errno);
+            continue;
+        }
+        got++;
+        memset(p, 0x77, size);
+        free(p);
+    }
+    unfill_mappings();
+    printf("# %d of 20 allocations succeeded at the limit\n", got);
+    free(a);
+    free(b);
+    void *p = malloc(opaque_size(n));
+    CHECK(p != NULL, "malloc(40 MiB) = NULL once mappings were given back");
+    free(p);
+}
+
+static void test_free_of_locked_memory(void)
+{
+    /* part of a large block locked: its mapping is split, and the pages cannot be purged */
+    size_t n = (size_t)1 << 20;
+    char *big = malloc(opaque_size(n));
+    REQUIRE(big, "malloc(1 MiB)");
+    memset(big, 0x5a, n);
+    char *page = (char *)(((uintptr_t)big + 8192) & ~(uintptr_t)4095);
+    if (mlock(page, 4096) != 0) {
+        printf("# mlock refused (errno %d): nothing to check\n", errno);
+        free(big);
+        return;
+    }
+    free(big);   /* aborted with "madvise failure" in secure builds */
+    /* a small block's page locked, the block freed, its span purged by malloc_trim */
+    char *small = malloc(opaque_size(40000));
+    REQUIRE(small, "malloc(40000)");
+    memset(small, 0x5a, 40000);
+    char *spage = (char *)(((uintptr_t)small + 4095) & ~(uintptr_t)4095);
+    REQUIRE(mlock(spage, 4096) == 0, "mlock of a small block's page: errno %d", errno);
+    free(small);
+    for (int i = 0; i < 2000; i++)   /* through the quarantine, and its page emptied */
+        free(malloc(opaque_size(40000 + (size_t)(i % 7) * 4096)));
+    malloc_trim(0);
+    /* the memory handed out next reads zero where calloc says so */
+    for (int i = 0; i < 50; i++) {
+        unsigned char *c = calloc(1, opaque_size(i % 2 ? 40000 : n));
+        REQUIRE(c, "calloc");
+        size_t size = i % 2 ? 40000 : n, bad = 0;
+        for (size_t k = 0; k < size; k++)
+            bad += c[k] != 0;
+        CHECK(bad == 0, "calloc(%zu): %zu bytes not zero", size, bad);
+        free(c);
+    }
+}
+
+int main(void)
+{
+    RUN(test_free_of_locked_memory);
+    RUN(test_free_at_the_mapping_limit);
+    return check_exit();
+}
