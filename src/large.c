@@ -122,7 +122,9 @@ static bool in_freed_ring(uintptr_t a, size_t *size) {
 /* A large block ends against its trailing guard page only when its size is a multiple of its
  * alignment; otherwise up to 15 bytes (more for larger alignments) lie between its end and the
  * guard, where a short overflow would not fault. The first 16 of them hold a secret canary,
- * first byte zero like the small blocks' one, checked at free and realloc. */
+ * first byte zero like the small blocks' one, checked at free and realloc. Likewise the up to
+ * 16 bytes before the block (its start is rarely on a page boundary, so up to a page lies
+ * between the leading guard and the block) catch a short underflow. */
 #define SLACK_CANARY_MAX 16u
 #define LARGE_CANARY (SG_CANARY && HARDENED_LARGE)
 
@@ -130,6 +132,12 @@ static size_t slack_len(const entry_t *e) {
     if (!LARGE_CANARY || !e->body) return 0;
     size_t tail = e->body + e->body_size - (e->addr + e->size);
     return tail < SLACK_CANARY_MAX ? tail : SLACK_CANARY_MAX;
+}
+
+static size_t head_len(const entry_t *e) {
+    if (!LARGE_CANARY || !e->body) return 0;
+    size_t head = e->addr - e->body;
+    return head < SLACK_CANARY_MAX ? head : SLACK_CANARY_MAX;
 }
 
 static void slack_pattern(uint64_t key, unsigned char out[SLACK_CANARY_MAX]) {
@@ -142,6 +150,8 @@ static void slack_write(const entry_t *e) {
     unsigned char c[SLACK_CANARY_MAX];
     slack_pattern(e->canary_key, c);
     memcpy((char *)e->addr + e->size, c, slack_len(e));
+    size_t h = head_len(e);
+    memcpy((char *)e->addr - h, c + SLACK_CANARY_MAX - h, h);
 }
 
 /* false when the bytes after the block were overwritten */
@@ -151,6 +161,8 @@ static bool slack_intact(const entry_t *e) {
     const unsigned char *s = (const unsigned char *)e->addr + e->size;
     unsigned char diff = 0;
     for (size_t i = 0, n = slack_len(e); i < n; i++) diff |= (unsigned char)(s[i] ^ c[i]);
+    const unsigned char *before = (const unsigned char *)e->addr;
+    for (size_t i = 1, h = head_len(e); i <= h; i++) diff |= (unsigned char)(before[-(ptrdiff_t)i] ^ c[SLACK_CANARY_MAX - i]);
     return diff == 0;
 }
 
