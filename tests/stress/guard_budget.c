@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "../check.h"
+#include "procfs.h"
 
 /* 64 KiB slots exactly (the canary's 8 bytes included): the heap is what was asked for */
 #define BLOCK (((size_t)64 << 10) - 8)
@@ -16,33 +17,6 @@
 #define LARGE_AFTER 200
 
 static unsigned char *blocks[NBLOCKS];
-
-static long read_long(const char *path)
-{
-    char buf[64] = { 0 };
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
-/* Lines of /proc/self/maps, read with read(2) into a static buffer (no allocation). */
-static long count_mappings(void)
-{
-    static char buf[1 << 16];
-    int fd = open("/proc/self/maps", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    long lines = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-            lines += buf[i] == '\n';
-    close(fd);
-    return lines;
-}
 
 static void test_few_gib_of_small_blocks(void)
 {

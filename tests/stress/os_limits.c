@@ -8,32 +8,7 @@
 #include <sys/mman.h>
 
 #include "../check.h"
-
-static long read_long(const char *path)
-{
-    char buf[64] = { 0 };
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
-static long count_mappings(void)
-{
-    static char buf[1 << 16];
-    int fd = open("/proc/self/maps", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    long lines = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-            lines += buf[i] == '\n';
-    close(fd);
-    return lines;
-}
+#include "procfs.h"
 
 /* Use up the mapping budget: every other page of a PROT_NONE reservation made readable is one
  * mapping more. /proc/self/maps also lists [vsyscall], which the kernel does not count. */
