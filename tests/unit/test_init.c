@@ -4,15 +4,18 @@
 #include "../check.h"
 #include "internal.h"
 
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Child mode: print the settings that start-up derived, then exit. */
 static int report(void) {
     free(opaque_ptr(malloc(opaque_size(1)))); /* start-up (opaque: the pair must not be elided) */
-    printf("guard_every=%zu quarantine=%zu purge=%llu verbose=%d\n", sg_ro.guard_every,
+    printf("guard_every=%zu quarantine=%zu purge=%llu verbose=%d at_secure=%d\n", sg_ro.guard_every,
            SG_QUARANTINE ? sg_tls_heap->quarantine_mask + 1 : 0, (unsigned long long)sg_ro.purge_delay_ms,
-           sg_ro.verbose);
+           sg_ro.verbose, getauxval(AT_SECURE) != 0);
     return 0;
 }
 
@@ -45,7 +48,7 @@ static char out[512], err[512];
 static void test_defaults(void) {
     run_with(self, "SG_NOTHING=1", out, sizeof out, err, sizeof err);
     char want[128];
-    snprintf(want, sizeof want, "guard_every=%d quarantine=%d purge=0 verbose=0\n", SG_GUARD_PAGES ? 8 : 0,
+    snprintf(want, sizeof want, "guard_every=%d quarantine=%d purge=0 verbose=0 at_secure=0\n", SG_GUARD_PAGES ? 8 : 0,
              SG_QUARANTINE_SLOTS);
     CHECK(strcmp(out, want) == 0, "defaults: %s (want %s)", out, want);
     CHECK(err[0] == 0, "a warning without any option: %s", err);
@@ -64,6 +67,37 @@ static void test_options_tighten(void) {
     CHECK(strstr(out, "purge=251 "), "SLABGUARD_PURGE_DELAY=250: %s", out);
 }
 
+/* A setgid program (AT_SECURE) takes no option at all, not even one that tightens: its
+ * environment is the caller's. The program runs itself as a setgid copy (root only: the copy
+ * must belong to a group the caller is not in). */
+static void test_options_ignored_when_setgid(void) {
+    if (geteuid() != 0) {
+        printf("# not root: no setgid copy to run, nothing checked\n");
+        return;
+    }
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s.setgid", self);
+    int in = open(self, O_RDONLY), fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+    REQUIRE(in >= 0 && fd >= 0, "cannot copy %s", self);
+    static char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) REQUIRE(write(fd, buf, (size_t)n) == n, "write");
+    close(in);
+    REQUIRE(fchown(fd, (uid_t)-1, 65534) == 0 && fchmod(fd, 02755) == 0, "chown/chmod");
+    close(fd);
+    run_with(copy, "SLABGUARD_GUARD_EVERY=2", out, sizeof out, err, sizeof err);
+    if (!strstr(out, "at_secure=1")) {
+        printf("# the setgid copy did not run with AT_SECURE (a nosuid filesystem?): %s", out);
+    } else {
+        if (SG_GUARD_PAGES) CHECK(strstr(out, "guard_every=8 "), "SLABGUARD_GUARD_EVERY=2 taken under AT_SECURE: %s", out);
+        run_with(copy, "SLABGUARD_QUARANTINE=4096", out, sizeof out, err, sizeof err);
+        if (SG_QUARANTINE) CHECK(strstr(out, "quarantine=256 "), "SLABGUARD_QUARANTINE=4096 taken under AT_SECURE: %s", out);
+        run_with(copy, "SLABGUARD_VERBOSE=1", out, sizeof out, err, sizeof err);
+        CHECK(strstr(out, "verbose=0 ") && err[0] == 0, "SLABGUARD_VERBOSE=1 taken under AT_SECURE: %s / %s", out, err);
+    }
+    unlink(copy);
+}
+
 static void test_unknown_option_warns(void) {
     run_with(self, "SLABGUARD_GAURD_EVERY=1", out, sizeof out, err, sizeof err);
     CHECK(strstr(err, "slabguard: warning: unknown option SLABGUARD_GAURD_EVERY\n") != NULL, "no warning: '%s'", err);
@@ -78,5 +112,6 @@ int main(int argc, char **argv) {
     RUN(test_defaults);
     RUN(test_options_tighten);
     RUN(test_unknown_option_warns);
+    RUN(test_options_ignored_when_setgid);
     return check_exit();
 }
