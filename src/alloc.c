@@ -17,7 +17,7 @@ SG_INLINE void *heap_alloc_class(sg_heap_t *heap, size_t size, unsigned cls) {
     if (sg_unlikely(b == NULL)) return sg_heap_alloc_generic(heap, size, cls);
     sg_block_t *next = sg_decode(&page->keys, b, b->next);
     if (SG_ENCODE_FREELIST && next && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next)))
-        sg_report_corrupt_list(b, page->block_size);
+        sg_report_corrupt_pop(page, b);
     page->free = next;
     page->used++;
     sg_slot_arm(heap, page, b, size);

@@ -273,7 +273,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     sg_block_t *b = page->free;
     page->free = sg_decode(&page->keys, b, b->next);
     if (SG_ENCODE_FREELIST && page->free && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)page->free)))
-        sg_report_corrupt_list(b, page->block_size);
+        sg_report_corrupt_pop(page, b);
     page->used++;
     sg_slot_arm(heap, page, b, size);
     return b;

@@ -309,6 +309,9 @@ _Noreturn SG_COLD void sg_report_fatal(const char *what, const void *p, size_t s
 _Noreturn SG_COLD void sg_report_double_free(const void *p, size_t size);
 _Noreturn SG_COLD void sg_report_invalid_free(const void *p, size_t size);
 _Noreturn SG_COLD void sg_report_corrupt_list(const void *p, size_t size);
+/* A pop from page's allocation list found it corrupted at p: the list is cut first, so a crash
+ * handler that allocates this size again does not pop it again (page.c). */
+_Noreturn SG_COLD void sg_report_corrupt_pop(sg_page_t *page, const void *p);
 _Noreturn SG_COLD void sg_report_overflow(const void *p, size_t size);
 _Noreturn SG_COLD void sg_report_write_after_free(const void *p, size_t size);
 void sg_report_warning(const char *msg);

@@ -114,6 +114,12 @@ static sg_block_t *take_thread_free(sg_page_t *page) {
     return (sg_block_t *)(tf & ~(uintptr_t)3);
 }
 
+_Noreturn void sg_report_corrupt_pop(sg_page_t *page, const void *p) {
+    page->free = NULL;
+    page->local_free = NULL;   /* it may hold the same forged links */
+    sg_report_corrupt_list(p, page->block_size);
+}
+
 /* Move the owner's frees and other threads' frees into the allocation list. */
 void sg_page_collect(sg_page_t *page) {
     sg_block_t *remote = take_thread_free(page);

@@ -255,7 +255,7 @@ SG_INLINE void sg_slot_arm(sg_heap_t *heap, sg_page_t *page, sg_block_t *b, size
         uint32_t idx = sg_slot_index_of(page, b);
         /* tamper evidence: a forged link to a slot that is not free never passes */
         if (SG_EXACT_FREE_CHECKS && sg_unlikely(sg_slot_state(page, idx) != SG_SLOT_FREE))
-            sg_report_corrupt_list(b, page->block_size);
+            sg_report_corrupt_pop(page, b);
         sg_slot_set_state(page, idx, SG_SLOT_ALLOCATED);
     }
     if (SG_WRITE_AFTER_FREE) sg_slot_check_zero(heap, page, b);
