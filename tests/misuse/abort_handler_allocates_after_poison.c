@@ -40,19 +40,8 @@ int main(void)
 {
     signal(SIGABRT, on_abort);
     static void *blocks[N];
-    for (int i = 0; i < N; i++)
-        blocks[i] = malloc(opaque_size(64));
-    for (int i = 0; i < N; i++)
-        free(blocks[i]);
-    volatile uint64_t *victim = NULL;
-    for (int i = N - 1; i >= 0 && !victim; i--) {
-        volatile uint64_t *w = opaque_ptr(blocks[i]);
-        if (*w != 0)
-            victim = w;
-    }
-    if (!victim)
+    if (!poison_free_link(blocks, N, opaque_size(64), target))
         return 2;
-    *victim = (uint64_t)(uintptr_t)target;
     for (int i = 0; i < ALLOCS; i++)
         if ((uintptr_t)malloc(opaque_size(64)) == (uintptr_t)target)
             return 0;

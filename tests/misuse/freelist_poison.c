@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "misuse.h"
 
 #define N 2000
 #define ALLOCS 20000
@@ -19,24 +20,13 @@ static char target[256] __attribute__((aligned(64)));
 int main(void)
 {
     static void *blocks[N];
-    for (int i = 0; i < N; i++)
-        blocks[i] = malloc(opaque_size(64));
-    for (int i = 0; i < N; i++)
-        free(blocks[i]);
-    volatile uint64_t *victim = NULL;
-    for (int i = N - 1; i >= 0 && !victim; i--) {
-        volatile uint64_t *w = opaque_ptr(blocks[i]);
-        if (*w != 0)
-            victim = w;
-    }
+    void *victim = poison_free_link(blocks, N, opaque_size(64), target);
     if (!victim) {
         printf("# no freed block with a link word found\n");
         return 2;
     }
-    printf("# poisoning the link of %p (was %#llx) with %p\n", (void *)victim,
-           (unsigned long long)*victim, (void *)target);
+    printf("# poisoned the link of %p with %p\n", victim, (void *)target);
     fflush(stdout);
-    *victim = (uint64_t)(uintptr_t)target;
     for (int i = 0; i < ALLOCS; i++) {
         void *q = malloc(opaque_size(64));
         if ((uintptr_t)q == (uintptr_t)target) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "misuse.h"
 
 #define N 2000
 #define ALLOCS 20000
@@ -21,24 +22,13 @@ static void *blocks[N];
 static void *worker(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < N; i++)
-        blocks[i] = malloc(opaque_size(64));
-    for (int i = 0; i < N; i++)
-        free(blocks[i]);
-    volatile uint64_t *victim = NULL;
-    for (int i = N - 1; i >= 0 && !victim; i--) {
-        volatile uint64_t *w = opaque_ptr(blocks[i]);
-        if (*w != 0)
-            victim = w;
-    }
+    void *victim = poison_free_link(blocks, N, opaque_size(64), target);
     if (!victim) {
         printf("# no freed block with a link word found\n");
         exit(2);
     }
-    printf("# poisoning the link of %p with %p, then exiting the thread\n", (void *)victim,
-           (void *)target);
+    printf("# poisoned the link of %p with %p, then exiting the thread\n", victim, (void *)target);
     fflush(stdout);
-    *victim = (uint64_t)(uintptr_t)target;
     return NULL;
 }
 

@@ -9,6 +9,12 @@
  *   reexec_with_env(argv, "NAME=value")  re-execute this program with NAME=value in its
  *                                        environment unless it is already set so (slabguard reads
  *                                        its options at the first malloc)
+ *   poison_free_link(blocks, n, size, target)
+ *                                        allocate and free n blocks of size (blocks: room for n),
+ *                                        then overwrite the free-list link of one that sits on a
+ *                                        free list (its first word is non-zero; quarantined blocks
+ *                                        read zero there) with target, as a use-after-free write
+ *                                        would; returns the poisoned block, or NULL if none
  */
 #ifndef SG_TEST_MISUSE_H
 #define SG_TEST_MISUSE_H
@@ -119,6 +125,22 @@ static void reexec_with_env(char **argv, const char *assignment)
     execve("/proc/self/exe", argv, env);
     perror("execve /proc/self/exe");
     exit(2);
+}
+
+__attribute__((unused)) static void *poison_free_link(void **blocks, int n, size_t size, void *target)
+{
+    for (int i = 0; i < n; i++)
+        blocks[i] = malloc(size);
+    for (int i = 0; i < n; i++)
+        free(blocks[i]);
+    for (int i = n - 1; i >= 0; i--) {
+        volatile uint64_t *w = blocks[i];
+        if (*w != 0) {
+            *w = (uint64_t)(uintptr_t)target;
+            return blocks[i];
+        }
+    }
+    return NULL;
 }
 
 #endif /* SG_TEST_MISUSE_H */
