@@ -284,7 +284,6 @@ size_t sg_large_usable_size(const void *p);
 void *sg_large_realloc(void *p, size_t size);
 void sg_large_lock(void);
 void sg_large_unlock(void);
-void sg_large_child_reset(void);
 bool sg_large_owner_is(const void *p, const sg_heap_t *heap);
 void sg_large_stats(size_t *count, size_t *bytes);
 bool sg_large_trim(void);

@@ -499,4 +499,3 @@ bool sg_large_trim(void) {
 
 void sg_large_lock(void) { pthread_mutex_lock(&large_mutex); }
 void sg_large_unlock(void) { pthread_mutex_unlock(&large_mutex); }
-void sg_large_child_reset(void) { pthread_mutex_init(&large_mutex, NULL); }
