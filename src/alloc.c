@@ -132,9 +132,10 @@ void *sg_realloc_impl(void *p, size_t size) {
         if (new_user < page->block_size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + new_user, page->block_size - new_user);
         return p;
     }
-    /* a first-class heap's block stays in its heap (its limit, its sg_heap_destroy) */
-    void *q = page->first_class ? sg_alloc_in(atomic_load_explicit(&page->heap, memory_order_relaxed), size, false)
-                                : sg_alloc(size);
+    /* from the calling thread's heap, even for a first-class heap's block: plain realloc may run
+     * on any thread, and only the heap's one user may allocate from it (sg_heap_realloc keeps a
+     * block in its heap) */
+    void *q = sg_alloc(size);
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_free_impl(p);

@@ -352,7 +352,8 @@ void sg_large_free(void *p) {
     }
     if (!sg_os_protect_none((void *)old.map, old.map_size)) {
         /* no mapping left for the split (vm.max_map_count): unmap the range instead, so a late
-         * access still faults; a second free of it is then reported as an invalid free */
+         * access still faults (if even that is refused, it stays mapped, emptied: see
+         * sg_os_unmap); a second free of it is then reported as an invalid free */
         sg_os_unmap((void *)old.map, old.map_size);
         return;
     }

@@ -145,26 +145,74 @@ static void test_visit(void) {
     free(mine);
 }
 
-/* Plain realloc of a heap's block keeps it in its heap, small or large, moved or not. */
-static void test_plain_realloc_stays_in_heap(void) {
+/* Plain realloc of a heap's block: a large one stays in its heap; a small one that must move
+ * takes its new block from the calling thread's heap (plain realloc may run on any thread, and
+ * only the heap's user allocates from it); sg_heap_realloc keeps both in the heap. */
+static void test_realloc_of_heap_blocks(void) {
     sg_heap_t *h = sg_heap_new();
     REQUIRE(h, "sg_heap_new");
-    char *p = sg_heap_malloc(h, 100), *big = sg_heap_malloc(h, 300000);
-    REQUIRE(p && big, "sg_heap_malloc");
+    char *p = sg_heap_malloc(h, 100), *big = sg_heap_malloc(h, 300000), *kept = sg_heap_malloc(h, 100);
+    REQUIRE(p && big && kept, "sg_heap_malloc");
     memset(p, 7, 100);
     p = realloc(p, 5000);                 /* moves: another class */
     big = realloc(big, 600000);
-    REQUIRE(p && big, "realloc");
+    kept = sg_heap_realloc(h, kept, 5000);
+    REQUIRE(p && big && kept, "realloc");
     CHECK(p[0] == 7 && p[99] == 7, "contents lost");
-    sg_page_t *page = sg_page_of((uintptr_t)p);
-    CHECK(page->first_class && atomic_load(&page->heap) == h, "the moved small block left its heap");
+    CHECK(!sg_page_of((uintptr_t)p)->first_class, "plain realloc took its small block from the heap");
     CHECK(sg_large_owner_is(big, h), "the moved large block left its heap");
-    sg_heap_destroy(h);   /* takes both */
+    sg_page_t *page = sg_page_of((uintptr_t)kept);
+    CHECK(page->first_class && atomic_load(&page->heap) == h, "sg_heap_realloc's block left its heap");
+    free(p);
+    sg_heap_destroy(h);   /* takes big and kept */
+}
+
+/* The heap's user allocates and frees while another thread, handed some of its blocks, calls
+ * plain realloc (which moves them) and free on them: allowed from any thread, so the heap's
+ * lists must not be touched by the other thread. */
+enum { BOXES = 256 };
+static sg_heap_t *shared_heap;
+static void *_Atomic box[BOXES];
+static atomic_int box_stop;
+
+static void *realloc_handed_blocks(void *arg) {
+    (void)arg;
+    unsigned s = 1;
+    while (!atomic_load(&box_stop))
+        for (int i = 0; i < BOXES; i++) {
+            void *p = atomic_exchange(&box[i], NULL);
+            if (!p) continue;
+            s = s * 1103515245u + 12345u;
+            char *q = realloc(p, 16 + (s >> 8) % 3000);
+            if (q) { memset(q, 7, 16); free(q); }
+        }
+    return NULL;
+}
+
+static void test_plain_realloc_from_another_thread(void) {
+    shared_heap = sg_heap_new();
+    REQUIRE(shared_heap, "sg_heap_new");
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, realloc_handed_blocks, NULL) == 0, "pthread_create");
+    for (long r = 0; r < 400000; r++) {
+        size_t n = 16 + (size_t)(r * 7919) % 3000;
+        void *p = sg_heap_malloc(shared_heap, n);
+        REQUIRE(p, "sg_heap_malloc");
+        memset(p, 3, n);
+        if (r & 1) { sg_heap_free(shared_heap, p); continue; }
+        void *o = atomic_exchange(&box[r % BOXES], p);
+        if (o) free(o);
+    }
+    atomic_store(&box_stop, 1);
+    pthread_join(t, NULL);
+    for (int i = 0; i < BOXES; i++) free(atomic_exchange(&box[i], NULL));
+    sg_heap_destroy(shared_heap);
 }
 
 int main(void) {
     RUN(test_visit);
-    RUN(test_plain_realloc_stays_in_heap);
+    RUN(test_realloc_of_heap_blocks);
+    RUN(test_plain_realloc_from_another_thread);
     RUN(test_destroy_frees_everything);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
