@@ -68,12 +68,29 @@ void sg_quarantine_hand_on(sg_heap_t *heap) {
         if (q) quarantine_release(heap, q);
     }
 }
+/* After fork(): the shared ring's exits are drawn from the child's new secret too. */
+void sg_free_child_reseed(void) {
+    if (shared_ring_heap.quarantine_ring) shared_ring_heap.rng = sg_random_seed_thread(&shared_ring_heap);
+}
 #else
 static void *quarantine_heapless(void *p) { return p; }
 void sg_free_lock(void) {}
 void sg_free_unlock(void) {}
 void sg_quarantine_hand_on(sg_heap_t *heap) { (void)heap; }
+void sg_free_child_reseed(void) {}
 #endif
+
+/* After fork(): a thread of the parent may have been delivering a free to a full page's heap
+ * at that instant (DELAYED_FREEING), a state only that thread ends; the child has no such
+ * thread, and its next free into the page would wait for it forever. Such pages go back to
+ * USE_DELAYED: the block in flight, if its push had not finished, is lost to the child. */
+static void end_delivery(sg_page_t *page, void *arg) {
+    (void)arg;
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    if ((tf & 3) == SG_TF_DELAYED_FREEING)
+        atomic_store_explicit(&page->thread_free, (tf & ~(uintptr_t)3) | SG_TF_USE_DELAYED, memory_order_relaxed);
+}
+void sg_free_child_end_deliveries(void) { sg_arena_each_page(end_delivery, NULL); }
 
 /* ---- delivery to the owner ------------------------------------------------------------------ */
 /* Another thread's page: push onto its atomic list, or, when the page sits in its heap's full

@@ -101,6 +101,7 @@ static void fork_child(void) {
     pthread_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
     sg_free_unlock();
+    sg_free_child_end_deliveries();
     if (SG_SECURE) {
         /* new secrets for the pages the child creates from now on, and generators seeded from
          * them: slot order, quarantine exits and guard places differ from the parent's and
@@ -114,6 +115,7 @@ static void fork_child(void) {
         sg_arena_unlock();
         sg_heap_t *heap = sg_tls_heap;
         if (!heap->is_empty) sg_heap_reseed(heap);
+        sg_free_child_reseed();
     }
 }
 

@@ -9,6 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24   /* Linux 5.18; older headers lack it */
+#endif
+
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
@@ -64,7 +68,10 @@ void sg_os_purge(void *p, size_t size) {
      * and RSS must drop at once so that users see memory given back. */
     if (madvise(p, size, MADV_DONTNEED) == 0 || errno == ENOMEM) return;
     /* EINVAL: the program mlock()ed some of these pages (nothing forbids freeing such a block,
-     * glibc just unmaps or reuses it): unlock them and try again */
+     * glibc just unmaps or reuses it). Linux 5.18 discards locked pages and keeps them locked
+     * (mlockall(MCL_FUTURE) programs want the memory they get next locked too); older kernels
+     * need them unlocked first. */
+    if (errno == EINVAL && madvise(p, size, MADV_DONTNEED_LOCKED) == 0) return;
     if (errno == EINVAL && munlock(p, size) == 0 && madvise(p, size, MADV_DONTNEED) == 0) return;
     os_fail("madvise failure", p, size);
 }
