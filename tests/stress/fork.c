@@ -3,7 +3,8 @@
  * lock may be held at the moment of fork; the main thread forks 50 times. Each child allocates,
  * checks its blocks, makes and destroys a heap, starts a thread, uses stdio and exits 0. A child
  * that does not finish in time is a deadlock: it is killed and reported.
- * A second case checks that children of one parent do not make the same random choices. */
+ * Other cases: children of one parent must not make the same random choices, and a fork that
+ * lands during a cross-thread free's delivery to a full page's heap must not hang the child. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -236,9 +237,73 @@ static void test_children_choose_differently(void)
         }
 }
 
+/* Two threads keep replacing blocks in a shared array, so half their frees are cross-thread,
+ * many into full pages (delivered to the owner's heap); meanwhile the main thread forks again and
+ * again, and each child frees every block in the array. A fork that lands while a thread is in
+ * the middle of such a delivery left the child waiting for it forever. */
+enum { XSLOTS = 4096, XFORKS = 400, XDEADLINE_MS = 10000 };
+static void *_Atomic xslots[XSLOTS];
+static atomic_int xstop;
+
+static void *exchanger(void *arg)
+{
+    unsigned s = (unsigned)(uintptr_t)arg;
+    while (!atomic_load_explicit(&xstop, memory_order_relaxed)) {
+        s = s * 1103515245u + 12345u;
+        size_t n = 16 + (s >> 8) % 3000;
+        char *p = malloc(n);
+        if (p == NULL)
+            continue;
+        p[0] = 1;
+        free(atomic_exchange(&xslots[(s >> 4) % XSLOTS], p));
+    }
+    return NULL;
+}
+
+static void test_fork_during_cross_thread_frees(void)
+{
+    pthread_t th[2];
+    for (uintptr_t i = 0; i < 2; i++)
+        REQUIRE(pthread_create(&th[i], NULL, exchanger, (void *)(i + 1)) == 0, "pthread_create");
+    int hung = 0, failed = 0;
+    for (int round = 0; round < XFORKS && !hung; round++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (int i = 0; i < XSLOTS; i++)
+                free(atomic_exchange(&xslots[i], NULL));
+            _exit(0);
+        }
+        REQUIRE(pid > 0, "fork failed: errno %d", errno);
+        long long deadline = now_ms() + XDEADLINE_MS;
+        int status = 0;
+        pid_t w;
+        while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline) {
+            struct timespec nap = {0, 200 * 1000};
+            nanosleep(&nap, NULL);
+        }
+        if (w == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            hung++;
+            CHECK(0, "child %d still freeing after %d ms: it waits for a delivery of the parent's", round,
+                  XDEADLINE_MS);
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failed++;
+        }
+    }
+    atomic_store(&xstop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < XSLOTS; i++)
+        free(atomic_exchange(&xslots[i], NULL));
+    CHECK(failed == 0, "%d children failed", failed);
+}
+
 int main(void)
 {
     RUN(test_children_choose_differently);
+    RUN(test_fork_during_cross_thread_frees);
     RUN(test_fork_while_allocating);
     return check_exit();
 }
