@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,23 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Wait for child pid until deadline_ms from now; a child still running then is killed. Returns
+ * false for such a child (a deadlock), true otherwise with its status. */
+static bool wait_or_kill(pid_t pid, int deadline_ms, int *status)
+{
+    long long deadline = now_ms() + deadline_ms;
+    pid_t w;
+    while ((w = waitpid(pid, status, WNOHANG)) == 0 && now_ms() < deadline) {
+        struct timespec nap = {0, 200 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    if (w != 0)
+        return true;
+    kill(pid, SIGKILL);
+    waitpid(pid, status, 0);
+    return false;
+}
+
 static void test_fork_while_allocating(void)
 {
     pthread_t th[BUSY_THREADS + 1];
@@ -145,16 +163,8 @@ static void test_fork_while_allocating(void)
         CHECK(pid > 0, "fork failed: errno %d", errno);
         if (pid < 0)
             break;
-        long long deadline = now_ms() + CHILD_DEADLINE_MS;
         int status = 0;
-        pid_t w;
-        while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline) {
-            struct timespec nap = {0, 1000 * 1000};
-            nanosleep(&nap, NULL);
-        }
-        if (w == 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
+        if (!wait_or_kill(pid, CHILD_DEADLINE_MS, &status)) {
             deadlocks++;
             CHECK(0, "child %d still running after %d ms: deadlocked after fork", round,
                   CHILD_DEADLINE_MS);
@@ -275,16 +285,8 @@ static void test_fork_during_cross_thread_frees(void)
             _exit(0);
         }
         REQUIRE(pid > 0, "fork failed: errno %d", errno);
-        long long deadline = now_ms() + XDEADLINE_MS;
         int status = 0;
-        pid_t w;
-        while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline) {
-            struct timespec nap = {0, 200 * 1000};
-            nanosleep(&nap, NULL);
-        }
-        if (w == 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
+        if (!wait_or_kill(pid, XDEADLINE_MS, &status)) {
             hung++;
             CHECK(0, "child %d still freeing after %d ms: it waits for a delivery of the parent's", round,
                   XDEADLINE_MS);
