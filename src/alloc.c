@@ -41,11 +41,8 @@ void *sg_alloc(size_t size) {
 /* A small block handed out reads zero from byte 0 to here: freed slots were zeroed, and the
  * write-after-free check proved the first SG_WAF_CHECK_MAX bytes still are; a write through a
  * dangling pointer beyond them would reach a calloc caller unseen, so calloc clears the rest. */
-SG_INLINE size_t known_zero_bytes(void) {
-    return !SG_ZERO_ON_FREE ? 0 : SG_WRITE_AFTER_FREE ? SG_WAF_CHECK_MAX : 0;
-}
 SG_INLINE void zero_rest(void *p, size_t size) {
-    size_t from = known_zero_bytes();
+    size_t from = SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE ? SG_WAF_CHECK_MAX : 0;
     if (p && size > from) memset((char *)p + from, 0, size - from);
 }
 

@@ -50,24 +50,6 @@ static SG_NOINLINE void *quarantine_heapless(void *p) {
     return heap ? ring_swap(heap, p) : shared_swap(p);
 }
 
-/* A block leaving the quarantine goes back to its page. */
-static void quarantine_release(sg_heap_t *heap, void *q) {
-    sg_page_t *page = sg_page_of((uintptr_t)q);
-    sg_slot_check_first_word(page, q);
-    sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
-    sg_free_block(heap, page, q);
-}
-
-/* At thread exit (sg_heap_abandon): the ring's blocks move to the shared ring. */
-void sg_quarantine_hand_on(sg_heap_t *heap) {
-    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
-        void *q = heap->quarantine_ring[i];
-        if (!q) continue;
-        heap->quarantine_ring[i] = NULL;
-        q = shared_swap(q);
-        if (q) quarantine_release(heap, q);
-    }
-}
 /* After fork(): the shared ring's exits are drawn from the child's new secret too. */
 void sg_free_child_reseed(void) {
     if (shared_ring_heap.quarantine_ring) shared_ring_heap.rng = sg_random_seed_thread(&shared_ring_heap);
@@ -76,7 +58,6 @@ void sg_free_child_reseed(void) {
 static void *quarantine_heapless(void *p) { return p; }
 void sg_free_lock(void) {}
 void sg_free_unlock(void) {}
-void sg_quarantine_hand_on(sg_heap_t *heap) { (void)heap; }
 void sg_free_child_reseed(void) {}
 #endif
 
@@ -146,6 +127,31 @@ SG_INLINE void free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
 
 void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block(heap, page, b); }
 
+/* A block leaving the quarantine (pushed out by a later free, or handed on) goes back to its
+ * page; its first word is about to hold a link, which the write-after-free check cannot see
+ * through: checked now. */
+SG_INLINE void quarantine_release(sg_heap_t *heap, void *q) {
+    sg_page_t *page = sg_page_of((uintptr_t)q);
+    sg_slot_check_first_word(page, q);
+    sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
+    free_block(heap, page, q);
+}
+
+/* At thread exit (sg_heap_abandon): the ring's blocks move to the shared ring. */
+void sg_quarantine_hand_on(sg_heap_t *heap) {
+#if SG_QUARANTINE
+    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
+        void *q = heap->quarantine_ring[i];
+        if (!q) continue;
+        heap->quarantine_ring[i] = NULL;
+        q = shared_swap(q);
+        if (q) quarantine_release(heap, q);
+    }
+#else
+    (void)heap;
+#endif
+}
+
 /* ---- free ------------------------------------------------------------------------------------ */
 static SG_COLD _Noreturn void free_invalid(void *p) {
     sg_page_t *page = sg_page_of((uintptr_t)p);
@@ -178,10 +184,8 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
             p = quarantine_heapless(p);
             heap = sg_tls_heap;   /* it may have one now */
         }
-        if (!p) return;
-        page = sg_page_of((uintptr_t)p);
-        idx = sg_slot_index_of(page, p);
-        sg_slot_check_first_word(page, p);
+        if (p) quarantine_release(heap, p);
+        return;
     }
     sg_slot_set_state(page, idx, SG_SLOT_FREE);
     free_block(heap, page, p);
