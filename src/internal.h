@@ -270,6 +270,10 @@ size_t sg_usable_size_impl(const void *p);
 #define SG_RECYCLE_LOST SIZE_MAX
 size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces);
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
+bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
+                          bool *lost);
+void sg_recycle_adopt(unsigned pieces);
+bool sg_recycle_pieces_room(void);
 bool sg_recycle_trim(void);
 size_t sg_recycle_bytes(void);
 void sg_recycle_tick(void);

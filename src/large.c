@@ -154,15 +154,22 @@ static void slack_write(const entry_t *e) {
     memcpy((char *)e->addr - h, c + SLACK_CANARY_MAX - h, h);
 }
 
-/* false when the bytes after the block were overwritten */
+/* false when the bytes after the block, or before it, were overwritten: the canaries, and past
+ * them the rest of the body, which reads zero (up to a page: a block grown by moving its pages
+ * keeps its start's offset in the page, so its end can lie that far from the guard) */
 static bool slack_intact(const entry_t *e) {
     unsigned char c[SLACK_CANARY_MAX];
     slack_pattern(e->canary_key, c);
     const unsigned char *s = (const unsigned char *)e->addr + e->size;
     unsigned char diff = 0;
-    for (size_t i = 0, n = slack_len(e); i < n; i++) diff |= (unsigned char)(s[i] ^ c[i]);
+    size_t n = slack_len(e), h = head_len(e);
+    for (size_t i = 0; i < n; i++) diff |= (unsigned char)(s[i] ^ c[i]);
     const unsigned char *before = (const unsigned char *)e->addr;
-    for (size_t i = 1, h = head_len(e); i <= h; i++) diff |= (unsigned char)(before[-(ptrdiff_t)i] ^ c[SLACK_CANARY_MAX - i]);
+    for (size_t i = 1; i <= h; i++) diff |= (unsigned char)(before[-(ptrdiff_t)i] ^ c[SLACK_CANARY_MAX - i]);
+    if (LARGE_CANARY && e->body) {
+        for (const unsigned char *z = s + n, *end = (const unsigned char *)e->body + e->body_size; z < end; z++) diff |= *z;
+        for (const unsigned char *z = (const unsigned char *)e->body; z < before - h; z++) diff |= *z;
+    }
     return diff == 0;
 }
 
@@ -321,6 +328,29 @@ static SG_COLD _Noreturn void bad_pointer(const char *what_unknown, const void *
     sg_report_fatal(what_unknown, p, 0);
 }
 
+/* A freed block's range, emptied: with the large quarantine it turns inaccessible while no other
+ * thread can know it and waits in the ring of freed blocks (the block it pushes out is
+ * unmapped); else it is unmapped at once. */
+static void retire(const entry_t *old) {
+    if (!SG_LARGE_QUARANTINE) {
+        sg_os_unmap((void *)old->map, old->map_size);
+        return;
+    }
+    if (!sg_os_protect_none((void *)old->map, old->map_size)) {
+        /* no mapping left for the split (vm.max_map_count): unmap the range instead, so a late
+         * access still faults (if even that is refused, it stays mapped, emptied: see
+         * sg_os_unmap); a second free of it is then reported as an invalid free */
+        sg_os_unmap((void *)old->map, old->map_size);
+        return;
+    }
+    pthread_mutex_lock(&large_mutex);
+    entry_t evicted = freed_ring[freed_pos];
+    freed_ring[freed_pos] = *old;
+    freed_pos = (freed_pos + 1) % FREED_RING;
+    pthread_mutex_unlock(&large_mutex);
+    if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
+}
+
 void sg_large_free(void *p) {
     pthread_mutex_lock(&large_mutex);
     entry_t *e = table_find((uintptr_t)p);
@@ -341,28 +371,10 @@ void sg_large_free(void *p) {
         if (!kept) sg_os_unmap((void *)old.map, old.map_size);
         return;
     }
-    /* Take the pages away (recycled, or purged) and, with the large quarantine, make the span
-     * inaccessible while no other thread can know it, then let it wait in the ring of freed
-     * blocks; the block it pushes out is unmapped. */
+    /* the pages go away (recycled, or purged), then the range */
     if (old.owner) sg_os_purge((void *)old.body, old.body_size);
     else sg_recycle_take_back((char *)old.body, old.body_size, old.piece_pages, old.pieces);
-    if (!SG_LARGE_QUARANTINE) {
-        sg_os_unmap((void *)old.map, old.map_size);
-        return;
-    }
-    if (!sg_os_protect_none((void *)old.map, old.map_size)) {
-        /* no mapping left for the split (vm.max_map_count): unmap the range instead, so a late
-         * access still faults (if even that is refused, it stays mapped, emptied: see
-         * sg_os_unmap); a second free of it is then reported as an invalid free */
-        sg_os_unmap((void *)old.map, old.map_size);
-        return;
-    }
-    pthread_mutex_lock(&large_mutex);
-    entry_t evicted = freed_ring[freed_pos];
-    freed_ring[freed_pos] = old;
-    freed_pos = (freed_pos + 1) % FREED_RING;
-    pthread_mutex_unlock(&large_mutex);
-    if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
+    retire(&old);
 }
 
 /* Does the large block at p belong to heap (NULL: no first-class heap)? true as well when p is
@@ -387,6 +399,59 @@ size_t sg_large_usable_size(const void *p) {
     size_t n = e->size;
     pthread_mutex_unlock(&large_mutex);
     return n;
+}
+
+/* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
+ * copied and the old range is left empty, then retired like a freed block's. The block keeps
+ * its offset in the page, so it ends up to a page before its trailing guard (slack_intact
+ * checks those bytes). NULL when the move is not possible (the caller copies); the block is
+ * then as it was. Called without the lock, was out of the table. */
+static void *grow_by_moving(const entry_t *was, size_t size) {
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body, moved = 0;
+    for (unsigned i = 0; i < was->pieces; i++) moved += (size_t)was->piece_pages[i] * SG_OS_PAGE;
+    bool rest = moved < was->body_size;   /* the part not from recycled pieces becomes one */
+    entry_t e = *was;
+    e.pieces = was->pieces + rest;
+    if (e.pieces >= SG_RECYCLE_PIECES || !sg_recycle_pieces_room()) return NULL;
+    if (rest) e.piece_pages[was->pieces] = (uint32_t)((was->body_size - moved) / SG_OS_PAGE);
+    e.size = size;
+    e.body_size = page_round(off + size);
+    e.map_size = e.body_size + 2 * guard;
+    char *map = sg_os_reserve(e.map_size, SG_OS_PAGE), *body = map + guard;
+    if (!map) return NULL;
+    bool lost;
+    if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost)) {
+        if (!lost) sg_os_unmap(map, e.map_size);
+        return NULL;
+    }
+    /* the rest of the new body: recycled pages, then fresh ones */
+    unsigned more = 0;
+    size_t done = was->body_size, left = e.body_size - done;
+    size_t filled = sg_recycle_fill(body + done, left, e.piece_pages + e.pieces, SG_RECYCLE_PIECES - e.pieces, &more);
+    if (filled == SG_RECYCLE_LOST || (filled < left && !sg_os_commit(body + done + filled, left - filled))) {
+        if (filled != SG_RECYCLE_LOST && filled) sg_recycle_take_back(body + done, filled, e.piece_pages + e.pieces, more);
+        if (!sg_recycle_move_body(body, was->body_size, e.piece_pages, e.pieces - rest, (char *)was->body, &lost))
+            sg_report_fatal("mremap failure", (void *)was->addr, was->size);
+        if (filled != SG_RECYCLE_LOST) sg_os_unmap(map, e.map_size);
+        return NULL;
+    }
+    sg_recycle_adopt(rest);
+    e.pieces += more;
+    e.map = (uintptr_t)map;
+    e.body = (uintptr_t)body;
+    e.addr = e.body + off;
+    /* the old block's canary after its end is now inside the block */
+    memset((char *)e.addr + was->size, 0, slack_len(was));
+    e.canary_key = sg_random_block_key(e.addr);
+    slack_write(&e);
+    pthread_mutex_lock(&large_mutex);
+    bool ok = table_insert(&e);
+    pthread_mutex_unlock(&large_mutex);
+    if (!ok) sg_report_fatal("large registry full", (void *)e.addr, size);
+    retire(was);
+    VALGRIND_FREELIKE_BLOCK((void *)was->addr, 0);
+    VALGRIND_MALLOCLIKE_BLOCK((void *)e.addr, size, 0, 1);
+    return (void *)e.addr;
 }
 
 void *sg_large_realloc(void *p, size_t size) {
@@ -426,6 +491,18 @@ void *sg_large_realloc(void *p, size_t size) {
             VALGRIND_FREELIKE_BLOCK(p, 0);
             VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
             return q;
+        }
+    }
+    if (HARDENED_LARGE && !owner && e->body && size > old && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
+        entry_t was = *e;
+        table_remove(e);   /* a racing free of p finds nothing, as after any realloc */
+        pthread_mutex_unlock(&large_mutex);
+        void *q = grow_by_moving(&was, size);
+        if (q) return q;
+        pthread_mutex_lock(&large_mutex);
+        if (!table_insert(&was)) {
+            pthread_mutex_unlock(&large_mutex);
+            sg_report_fatal("large registry full", p, old);
         }
     }
     pthread_mutex_unlock(&large_mutex);

@@ -12,6 +12,10 @@
 #include "os.h"
 
 #include <pthread.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #define RECYCLE_SLOTS 64
 #define RECYCLE_MAX_BYTES ((size_t)64 << 20)
@@ -67,7 +71,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     *pieces = 0;
     if (atomic_load_explicit(&recycle_off, memory_order_relaxed) || !recycle_bytes) return 0;
     drop_idle(false);
-    if (atomic_load_explicit(&live_pieces, memory_order_relaxed) >= sg_os_max_map_count() / 8) max_pieces = 1;
+    if (!sg_recycle_pieces_room()) max_pieces = 1;
     while (filled < len && *pieces < max_pieces) {
         extent_t take = { 0, 0, 0 };
         pthread_mutex_lock(&recycle_mutex);
@@ -105,6 +109,24 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     return filled;
 }
 
+/* Zero whole pages that are not in the cache (the block was freed, and written long before):
+ * streaming stores skip reading each line in just to overwrite it, half the memory traffic of
+ * a plain memset at these sizes. */
+static void zero_pages(char *p, size_t n) {
+#if defined(__x86_64__)
+    const __m128i z = _mm_setzero_si128();
+    for (__m128i *w = (__m128i *)p, *e = (__m128i *)(p + n); w < e; w += 4) {
+        _mm_stream_si128(w, z);
+        _mm_stream_si128(w + 1, z);
+        _mm_stream_si128(w + 2, z);
+        _mm_stream_si128(w + 3, z);
+    }
+    _mm_sfence();   /* the stores are ordered before the pages are handed on */
+#else
+    memset(p, 0, n);
+#endif
+}
+
 /* Make [p, p+size) (ours alone) read zero without touching memory the program never touched:
  * resident pages are zeroed in place, the others are dropped (a page that is not resident was
  * never touched, or sits in swap with its old contents). A chunk with many separate runs of
@@ -130,7 +152,7 @@ static void scrub(char *p, size_t size) {
             size_t j = i;
             bool resident = vec[i] & 1;
             while (j < pages && (vec[j] & 1) == resident) j++;
-            if (resident) __builtin_memset(c + i * SG_OS_PAGE, 0, (j - i) * SG_OS_PAGE);
+            if (resident) zero_pages(c + i * SG_OS_PAGE, (j - i) * SG_OS_PAGE);
             else sg_os_purge(c + i * SG_OS_PAGE, (j - i) * SG_OS_PAGE);
             i = j;
         }
@@ -206,6 +228,42 @@ void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, u
     }
     if (off < len) take_back_piece(body + off, len - off);
     drop_idle(false);
+}
+
+/* realloc growing a large block: its pages move, piece by piece (each piece is a kernel mapping
+ * of its own), from [from, from+len) onto [to, to+len), a range of ours; the old range stays
+ * mapped, empty. true when everything moved. false when nothing did: the old range holds it
+ * all again, and *lost tells that part of [to, to+len) may now be another mapping (leave it).
+ * The same call moves a block back (to and from swapped) when what follows the move fails. */
+bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
+                          bool *lost) {
+    *lost = false;
+    if (!RECYCLE_BUILD) return false;
+    size_t off = 0;
+    for (unsigned i = 0; off < len; i++) {
+        size_t n = i < pieces ? (size_t)piece_pages[i] * SG_OS_PAGE : len - off;
+        if (sg_os_move_keep(from + off, n, to + off, lost)) {
+            off += n;
+            continue;
+        }
+        /* undo: what moved goes back over the empty old range, which is ours */
+        for (size_t back = 0, j = 0; back < off; j++) {
+            size_t m = (size_t)piece_pages[j] * SG_OS_PAGE;   /* off ends on a piece boundary */
+            bool unsure;
+            if (!sg_os_move_to(to + back, m, from + back, &unsure)) sg_report_fatal("mremap failure", from, len);
+            back += m;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Pieces that became part of a live block other than through sg_recycle_fill. */
+void sg_recycle_adopt(unsigned pieces) { atomic_fetch_add_explicit(&live_pieces, pieces, memory_order_relaxed); }
+
+/* May a live block be made of more pieces (a share of vm.max_map_count, as for guards)? */
+bool sg_recycle_pieces_room(void) {
+    return atomic_load_explicit(&live_pieces, memory_order_relaxed) < sg_os_max_map_count() / 8;
 }
 
 bool sg_recycle_trim(void) {

@@ -3,11 +3,13 @@
  *
  *   read_long(path)    the number at the start of a file such as /proc/sys/vm/max_map_count, or -1
  *   count_mappings()   the lines of /proc/self/maps (the process's mappings, plus [vsyscall]), or -1
+ *   count_mappings_in(lo, hi)   the mappings that overlap [lo, hi), or -1
  */
 #ifndef SG_TEST_PROCFS_H
 #define SG_TEST_PROCFS_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -22,7 +24,9 @@ __attribute__((unused)) static long read_long(const char *path)
     return n > 0 ? strtol(buf, NULL, 10) : -1;
 }
 
-__attribute__((unused)) static long count_mappings(void)
+/* The lines of /proc/self/maps whose range [start, end) overlaps [lo, hi); every line when lo
+ * and hi are both 0. */
+__attribute__((unused)) static long count_mappings_in(uintptr_t lo, uintptr_t hi)
 {
     static char buf[1 << 16];
     int fd = open("/proc/self/maps", O_RDONLY);
@@ -30,11 +34,37 @@ __attribute__((unused)) static long count_mappings(void)
         return -1;
     long lines = 0;
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-            lines += buf[i] == '\n';
+    int at_start = 1, field = 0;   /* field 0: start address, 1: end address, 2: the rest */
+    uintptr_t start = 0, end = 0;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            char c = buf[i];
+            if (at_start) {
+                start = end = 0;
+                field = 0;
+                at_start = 0;
+            }
+            if (c == '\n') {
+                lines += (lo == 0 && hi == 0) || (start < hi && end > lo);
+                at_start = 1;
+            } else if (field < 2) {
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                if (d >= 0 && field == 0)
+                    start = start * 16 + (uintptr_t)d;
+                else if (d >= 0)
+                    end = end * 16 + (uintptr_t)d;
+                else
+                    field++;
+            }
+        }
+    }
     close(fd);
     return lines;
+}
+
+__attribute__((unused)) static long count_mappings(void)
+{
+    return count_mappings_in(0, 0);
 }
 
 #endif

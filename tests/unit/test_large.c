@@ -1,6 +1,7 @@
 /* Unit tests of src/large.c: directly mapped blocks and their registry. */
 #include "../check.h"
 #include "internal.h"
+#include "../stress/procfs.h"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -75,6 +76,61 @@ static long minor_faults(void) {
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
     return u.ru_minflt;
+}
+
+/* Growing a large block moves its pages (mremap in both builds; secure builds leave the old
+ * range behind, empty, and retire it like a freed block): no byte is copied into fresh pages,
+ * so filling the old part again costs no page faults. Blocks made of several recycled pieces
+ * (secure) move piece by piece; the contents survive every step, the slack canaries move with
+ * the block, and the pieces stay bounded. */
+static void test_large_realloc_moves_pages(void) {
+    malloc_trim(0);
+    size_t n = ((size_t)4 << 20) - 1000, pages = n / 4096;
+    unsigned char *p = opaque_ptr(malloc(n));
+    REQUIRE(p, "malloc(%zu)", n);
+    fill(p, 0x3c, n);
+    long before = minor_faults();
+    unsigned char *q = opaque_ptr(realloc(p, 2 * n));
+    REQUIRE(q, "realloc to %zu", 2 * n);
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) wrong += q[i] != 0x3c;
+    fill(q, 0x3d, n);
+    long faults = minor_faults() - before;   /* the new part is not touched yet: it faults */
+    for (size_t i = n; i < 2 * n; i += 512) wrong += q[i] != 0;
+    CHECK(wrong == 0, "%zu bytes wrong after growing %zu -> %zu", wrong, n, 2 * n);
+    CHECK(faults < (long)pages / 8, "%ld page faults reading and writing the moved %zu pages", faults, pages);
+    free(q);
+
+    /* pieces: free blocks of several sizes (recycled extents), then grow a block built from them */
+    enum { K = 6 };
+    unsigned char *f[K];
+    for (int i = 0; i < K; i++) {
+        f[i] = opaque_ptr(malloc((size_t)(i + 1) * 300000));
+        REQUIRE(f[i], "malloc #%d", i);
+        fill(f[i], i, (size_t)(i + 1) * 300000);
+    }
+    for (int i = 0; i < K; i++) free(f[i]);
+    size_t m = 700001;
+    p = opaque_ptr(malloc(m));
+    REQUIRE(p, "malloc(%zu)", m);
+    for (size_t i = 0; i < m; i++) p[i] = (unsigned char)(i * 13);
+    for (int step = 0; step < 12; step++) {
+        size_t grown = m + m / 3 + (size_t)step * 4099;
+        p = opaque_ptr(realloc(p, grown));
+        REQUIRE(p, "realloc step %d to %zu", step, grown);
+        size_t bad = 0;
+        for (size_t i = 0; i < m; i++) bad += p[i] != (unsigned char)(i * 13);
+        REQUIRE(bad == 0, "step %d: %zu bytes lost growing %zu -> %zu", step, bad, m, grown);
+        for (size_t i = m; i < grown; i++) p[i] = (unsigned char)(i * 13);
+        m = grown;
+        CHECK(malloc_usable_size(p) == m, "usable size %zu after growing to %zu", malloc_usable_size(p), m);
+    }
+    long maps = count_mappings_in((uintptr_t)p - 4096, (uintptr_t)p + m + 4096);
+    CHECK(maps >= 1 && maps <= SG_RECYCLE_PIECES + 3, "the grown block spans %ld mappings", maps);
+    free(p);   /* the canaries at the block's new ends are checked here */
+    sg_stats_t s;
+    sg_stats_get(&s);
+    CHECK(s.large_count == 0, "%zu large blocks left registered", s.large_count);
 }
 
 /* Secure builds: a freed large block's pages are recycled into the next large block (no page
@@ -174,6 +230,7 @@ int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
     RUN(test_large_realloc_keeps_contents);
+    RUN(test_large_realloc_moves_pages);
     RUN(test_large_pages_recycled);
     RUN(test_large_recycled_after_mprotect);
     RUN(test_large_recycled_pages_forget_madvise);
