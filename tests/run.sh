@@ -23,6 +23,10 @@
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
+case ${1:-} in
+    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "tests/run.sh: unknown option $1 (usage: tests/run.sh [BUILD_DIR])" >&2; exit 2 ;;
+esac
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 VARIANTS=${SG_TEST_VARIANTS:-secure fast}
