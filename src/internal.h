@@ -271,7 +271,7 @@ size_t sg_usable_size_impl(const void *p);
 size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces);
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
 bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
-                          bool *lost);
+                          size_t *lost_at, size_t *lost_len);
 void sg_recycle_adopt(unsigned pieces);
 bool sg_recycle_pieces_room(void);
 bool sg_recycle_trim(void);

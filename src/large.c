@@ -406,6 +406,20 @@ size_t sg_large_usable_size(const void *p) {
  * its offset in the page, so it ends up to a page before its trailing guard (slack_intact
  * checks those bytes). NULL when the move is not possible (the caller copies); the block is
  * then as it was. Called without the lock, was out of the table. */
+static _Atomic(unsigned) move_backoff;   /* growths left to copy after a failed move */
+
+/* Give back a new range whose move failed, all but [lost, lost + lost_len), which may have
+ * become another mapping: it stays (address space only, and rare: the kernel refused midway). */
+static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len) {
+    if (!lost_len) {
+        sg_os_unmap(map, map_size);
+        return;
+    }
+    atomic_store_explicit(&move_backoff, 64, memory_order_relaxed);   /* near a kernel limit */
+    if (lost > map) sg_os_unmap(map, (size_t)(lost - map));
+    if (lost + lost_len < map + map_size) sg_os_unmap(lost + lost_len, (size_t)(map + map_size - lost - lost_len));
+}
+
 static void *grow_by_moving(const entry_t *was, size_t size) {
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body, moved = 0;
     for (unsigned i = 0; i < was->pieces; i++) moved += (size_t)was->piece_pages[i] * SG_OS_PAGE;
@@ -413,15 +427,21 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     entry_t e = *was;
     e.pieces = was->pieces + rest;
     if (e.pieces >= SG_RECYCLE_PIECES || !sg_recycle_pieces_room()) return NULL;
+    unsigned backoff = atomic_load_explicit(&move_backoff, memory_order_relaxed);
+    if (backoff) {
+        atomic_store_explicit(&move_backoff, backoff - 1, memory_order_relaxed);
+        return NULL;
+    }
     if (rest) e.piece_pages[was->pieces] = (uint32_t)((was->body_size - moved) / SG_OS_PAGE);
     e.size = size;
     e.body_size = page_round(off + size);
     e.map_size = e.body_size + 2 * guard;
     char *map = sg_os_reserve(e.map_size, SG_OS_PAGE), *body = map + guard;
     if (!map) return NULL;
-    bool lost;
-    if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost)) {
-        if (!lost) sg_os_unmap(map, e.map_size);
+    size_t lost_at, lost_len;
+    if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost_at,
+                              &lost_len)) {
+        drop_range(map, e.map_size, body + lost_at, lost_len);
         return NULL;
     }
     /* the rest of the new body: recycled pages, then fresh ones */
@@ -430,9 +450,10 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     size_t filled = sg_recycle_fill(body + done, left, e.piece_pages + e.pieces, SG_RECYCLE_PIECES - e.pieces, &more);
     if (filled == SG_RECYCLE_LOST || (filled < left && !sg_os_commit(body + done + filled, left - filled))) {
         if (filled != SG_RECYCLE_LOST && filled) sg_recycle_take_back(body + done, filled, e.piece_pages + e.pieces, more);
-        if (!sg_recycle_move_body(body, was->body_size, e.piece_pages, e.pieces - rest, (char *)was->body, &lost))
-            sg_report_fatal("mremap failure", (void *)was->addr, was->size);
-        if (filled != SG_RECYCLE_LOST) sg_os_unmap(map, e.map_size);
+        /* back into the old range, still mapped and empty (moving needs mappings we lack) */
+        memcpy((void *)was->body, body, was->body_size);
+        if (filled == SG_RECYCLE_LOST) drop_range(map, e.map_size, body + done, (size_t)(map + e.map_size - body - done));
+        else drop_range(map, e.map_size, NULL, 0);
         return NULL;
     }
     sg_recycle_adopt(rest);

@@ -232,27 +232,25 @@ void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, u
 
 /* realloc growing a large block: its pages move, piece by piece (each piece is a kernel mapping
  * of its own), from [from, from+len) onto [to, to+len), a range of ours; the old range stays
- * mapped, empty. true when everything moved. false when nothing did: the old range holds it
- * all again, and *lost tells that part of [to, to+len) may now be another mapping (leave it).
- * The same call moves a block back (to and from swapped) when what follows the move fails. */
+ * mapped, empty. true when everything moved. false when not: the old range holds it all again,
+ * and [to + *lost_at, +*lost_len) may now be another mapping (*lost_len 0: none), which the
+ * caller must leave alone; the rest of [to, to+len) is still its own. */
 bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
-                          bool *lost) {
-    *lost = false;
+                          size_t *lost_at, size_t *lost_len) {
+    *lost_at = *lost_len = 0;
     if (!RECYCLE_BUILD) return false;
     size_t off = 0;
     for (unsigned i = 0; off < len; i++) {
         size_t n = i < pieces ? (size_t)piece_pages[i] * SG_OS_PAGE : len - off;
-        if (sg_os_move_keep(from + off, n, to + off, lost)) {
+        bool unsure;
+        if (sg_os_move_keep(from + off, n, to + off, &unsure)) {
             off += n;
             continue;
         }
-        /* undo: what moved goes back over the empty old range, which is ours */
-        for (size_t back = 0, j = 0; back < off; j++) {
-            size_t m = (size_t)piece_pages[j] * SG_OS_PAGE;   /* off ends on a piece boundary */
-            bool unsure;
-            if (!sg_os_move_to(to + back, m, from + back, &unsure)) sg_report_fatal("mremap failure", from, len);
-            back += m;
-        }
+        if (unsure) *lost_at = off, *lost_len = n;
+        /* undo: what moved is copied back into the old range (still mapped, read-write and
+         * empty); moving it back would need mappings the kernel may refuse */
+        memcpy(from, to, off);
         return false;
     }
     return true;

@@ -4,6 +4,7 @@
  * a block it frees (madvise(MADV_DONTNEED) refuses locked pages). Neither is a reason to abort:
  * free returns, and the memory handed out afterwards is sound. */
 #include <errno.h>
+#include <stdbool.h>
 #include <malloc.h>
 #include <sys/mman.h>
 
@@ -71,6 +72,63 @@ static void test_free_at_the_mapping_limit(void)
     free(p);
 }
 
+/* realloc growing a large block at the mapping limit, with a few more mappings to spare at
+ * each step: every step of a growth (the new range, each moved piece of the block, the rest)
+ * is refused at some budget. The result is the block, grown, with its old contents, or NULL
+ * with ENOMEM and the old block untouched. */
+static bool intact(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (unsigned char)(i * 31))
+            return false;
+    return true;
+}
+
+static void test_realloc_at_the_mapping_limit(void)
+{
+    enum { K = 5 };
+    char *f[K];   /* freed first: secure builds build the next block from their pages, in pieces */
+    for (int i = 0; i < K; i++) {
+        size_t size = (size_t)(i + 1) * 200000;
+        f[i] = malloc(opaque_size(size));
+        REQUIRE(f[i], "malloc(%zu)", size);
+        memset(f[i], i, size);
+    }
+    for (int i = 0; i < K; i++)
+        free(f[i]);
+    size_t n = 900001;
+    unsigned char *p = malloc(opaque_size(n));
+    REQUIRE(p, "malloc(%zu)", n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 31);
+    REQUIRE(fill_mappings() == 0, "cannot fill the mapping budget");
+    int grown = 0, refused = 0;
+    for (size_t spare = 0; spare < 24; spare++) {
+        /* one readable page of the filler back to PROT_NONE: two mappings to spare */
+        mprotect(filler + (1 + 2 * spare) * 4096, 4096, PROT_NONE);
+        size_t m = n + 70001;
+        errno = 0;
+        unsigned char *q = realloc(p, opaque_size(m));
+        if (!q) {
+            CHECK(errno == ENOMEM, "realloc(%zu) = NULL with errno %d", m, errno);
+            refused++;
+        } else {
+            p = q;
+            for (size_t i = n; i < m; i++)
+                p[i] = (unsigned char)(i * 31);
+            n = m;
+            grown++;
+        }
+        REQUIRE(intact(p, n), "spare %zu: the block's contents changed", 2 * spare);
+    }
+    unfill_mappings();
+    printf("# %d growths at the limit, %d refused\n", grown, refused);
+    CHECK(grown > 0, "no growth succeeded with up to 48 mappings to spare");
+    unsigned char *q = realloc(p, opaque_size(n + 70001));
+    REQUIRE(q && intact(q, n), "realloc once mappings were given back");
+    free(q);
+}
+
 static void test_free_of_locked_memory(void)
 {
     /* part of a large block locked: its mapping is split, and the pages cannot be purged */
@@ -111,5 +169,6 @@ int main(void)
 {
     RUN(test_free_of_locked_memory);
     RUN(test_free_at_the_mapping_limit);
+    RUN(test_realloc_at_the_mapping_limit);
     return check_exit();
 }
