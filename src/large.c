@@ -426,7 +426,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     bool rest = moved < was->body_size;   /* the part not from recycled pieces becomes one */
     entry_t e = *was;
     e.pieces = was->pieces + rest;
-    if (e.pieces >= SG_RECYCLE_PIECES || !sg_recycle_pieces_room()) return NULL;
+    if (e.pieces >= SG_RECYCLE_PIECES || !sg_recycle_pieces_room()) return NULL;   /* room for one more */
     unsigned backoff = atomic_load_explicit(&move_backoff, memory_order_relaxed);
     if (backoff) {
         atomic_store_explicit(&move_backoff, backoff - 1, memory_order_relaxed);

@@ -106,18 +106,6 @@ bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     return false;
 }
 
-/* As sg_os_move_to, but [from, from+size) stays mapped (reading zero) instead of becoming a hole
- * that any later mmap could take. */
-bool sg_os_move_keep(void *from, size_t size, void *to, bool *unsure) {
-    *unsure = false;
-    if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to) != MAP_FAILED) return true;
-    void *r = mmap(to, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (r == to) return false;
-    if (r != MAP_FAILED) munmap(r, size);
-    *unsure = true;
-    return false;
-}
-
 /* A range whose mapping came from elsewhere (recycled pages) gets the state of a fresh one:
  * read-write, no protection key, inherited by fork, dumped, not locked. What
  * a program set with madvise, mlock or pkey_mprotect on a block it freed must not follow the

@@ -29,8 +29,6 @@ void *sg_os_remap(void *p, size_t old_size, size_t new_size);
  * mapped, empty), move pages onto a range, ask which pages are resident. */
 void *sg_os_move_out(void *p, size_t size, bool *unsupported);
 bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure);
-/* The same, the old range left mapped and empty (realloc of a large block, recycle.c). */
-bool sg_os_move_keep(void *from, size_t size, void *to, bool *unsure);
 bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 /* Give [p, p+size) the settings of a fresh read-write mapping (protection key, fork, dump,
  * lock). false on ENOMEM. */

@@ -238,22 +238,36 @@ void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, u
 bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
                           size_t *lost_at, size_t *lost_len) {
     *lost_at = *lost_len = 0;
-    if (!RECYCLE_BUILD) return false;
+    if (!RECYCLE_BUILD || atomic_load_explicit(&recycle_off, memory_order_relaxed)) return false;
+    /* what the program set on its block (mprotect, mlock, madvise) does not follow it, and its
+     * parts merge back into one kernel mapping per piece */
+    if (!sg_os_reset(from, len)) return false;
     size_t off = 0;
     for (unsigned i = 0; off < len; i++) {
         size_t n = i < pieces ? (size_t)piece_pages[i] * SG_OS_PAGE : len - off;
-        bool unsure;
-        if (sg_os_move_keep(from + off, n, to + off, &unsure)) {
-            off += n;
-            continue;
+        /* Two moves, so that a refusal never leaves a piece half moved (a kernel that moves a
+         * range of several mappings at once can stop midway): out to an address the kernel
+         * picks, which takes one mapping or nothing (EFAULT: the piece is still split), then
+         * onto the new range, one mapping. */
+        bool unsupported = false, unsure;
+        char *mid = sg_os_move_out(from + off, n, &unsupported);
+        if (!mid) {
+            if (unsupported) atomic_store_explicit(&recycle_off, 1, memory_order_relaxed);
+            break;
         }
-        if (unsure) *lost_at = off, *lost_len = n;
-        /* undo: what moved is copied back into the old range (still mapped, read-write and
-         * empty); moving it back would need mappings the kernel may refuse */
-        memcpy(from, to, off);
-        return false;
+        if (!sg_os_move_to(mid, n, to + off, &unsure)) {
+            memcpy(from + off, mid, n);
+            sg_os_unmap(mid, n);
+            if (unsure) *lost_at = off, *lost_len = n;
+            break;
+        }
+        off += n;
     }
-    return true;
+    if (off == len) return true;
+    /* undo: what moved is copied back into the old range (still mapped, read-write and empty);
+     * moving it back would need mappings the kernel may refuse */
+    memcpy(from, to, off);
+    return false;
 }
 
 /* Pieces that became part of a live block other than through sg_recycle_fill. */

@@ -4,6 +4,7 @@
  * a block it frees (madvise(MADV_DONTNEED) refuses locked pages). Neither is a reason to abort:
  * free returns, and the memory handed out afterwards is sound. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <malloc.h>
 #include <sys/mman.h>
@@ -75,7 +76,7 @@ static void test_free_at_the_mapping_limit(void)
 /* realloc growing a large block at the mapping limit, with a few more mappings to spare at
  * each step: every step of a growth (the new range, each moved piece of the block, the rest)
  * is refused at some budget. The result is the block, grown, with its old contents, or NULL
- * with ENOMEM and the old block untouched. */
+ * with ENOMEM and the old block untouched. The program splits the block before each growth. */
 static bool intact(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -106,6 +107,9 @@ static void test_realloc_at_the_mapping_limit(void)
     for (size_t spare = 0; spare < 24; spare++) {
         /* one readable page of the filler back to PROT_NONE: two mappings to spare */
         mprotect(filler + (1 + 2 * spare) * 4096, 4096, PROT_NONE);
+        /* and the block split by the program (a kernel that moves several mappings at once can
+         * stop in the middle of such a block) */
+        madvise((void *)(((uintptr_t)p + 4095) & ~(uintptr_t)4095) + 8 * 4096, 8 * 4096, MADV_DONTDUMP);
         size_t m = n + 70001;
         errno = 0;
         unsigned char *q = realloc(p, opaque_size(m));
@@ -127,6 +131,63 @@ static void test_realloc_at_the_mapping_limit(void)
     unsigned char *q = realloc(p, opaque_size(n + 70001));
     REQUIRE(q && intact(q, n), "realloc once mappings were given back");
     free(q);
+}
+
+/* The same with a fresh block the program split (8 pages in its middle made MADV_DONTDUMP), at
+ * every budget from 0 to 16 mappings to spare: a kernel that moves a range of several mappings
+ * in one call may stop midway, with part of the block moved. The grown block must hold the old
+ * contents, or realloc returns NULL and the old block does. */
+static void test_realloc_of_a_split_block_at_the_limit(void)
+{
+    int fd = open("/proc/self/exe", O_RDONLY);
+    REQUIRE(fd >= 0, "open /proc/self/exe");
+    int grown = 0;
+    for (long spare = 16; spare >= 0; spare--) {   /* down: a refused growth makes the next 64 copy */
+        size_t n = (size_t)1 << 20;
+        malloc_trim(0);   /* no recycled pages: the block is one piece, of fresh pages */
+        unsigned char *p = malloc(opaque_size(n));
+        REQUIRE(p, "malloc(1 MiB)");
+        for (size_t i = 0; i < n; i++)
+            p[i] = (unsigned char)(i * 31);
+        unsigned char *page = (unsigned char *)(((uintptr_t)p + 4095) & ~(uintptr_t)4095);
+        REQUIRE(madvise(page + 64 * 4096, 8 * 4096, MADV_DONTDUMP) == 0, "madvise");
+        REQUIRE(fill_mappings() == 0, "cannot fill the mapping budget");
+        long limit = read_long("/proc/sys/vm/max_map_count");
+        /* back to exactly limit - spare (count_mappings also lists [vsyscall]): two fewer per
+         * filler page made PROT_NONE again, one more per page of a file mapped */
+        size_t at = 1;
+        void *extra[4];
+        int extras = 0;
+        while (count_mappings() - 1 > limit - spare && at + 1 < filler_pages) {
+            mprotect(filler + at * 4096, 4096, PROT_NONE);
+            at += 2;
+        }
+        while (count_mappings() - 1 < limit - spare && extras < 4) {
+            extra[extras] = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (extra[extras] == MAP_FAILED)
+                break;
+            extras++;
+        }
+        unsigned char *q = realloc(p, opaque_size(n + 70001));
+        int err = errno;
+        unfill_mappings();
+        for (int i = 0; i < extras; i++)
+            munmap(extra[i], 4096);
+        if (q) {
+            grown++;
+            p = q;
+        } else {
+            CHECK(err == ENOMEM, "spare %ld: realloc = NULL with errno %d", spare, err);
+        }
+        size_t wrong = 0;
+        for (size_t i = 0; i < n; i++)
+            wrong += p[i] != (unsigned char)(i * 31);
+        CHECK(wrong == 0, "spare %ld: %zu of %zu bytes wrong after realloc %s", spare, wrong, n,
+              q ? "grew the block" : "returned NULL");
+        free(p);
+    }
+    close(fd);
+    printf("# %d of 17 growths at 0..16 mappings to spare\n", grown);
 }
 
 static void test_free_of_locked_memory(void)
@@ -169,6 +230,7 @@ int main(void)
 {
     RUN(test_free_of_locked_memory);
     RUN(test_free_at_the_mapping_limit);
+    RUN(test_realloc_of_a_split_block_at_the_limit);   /* first, for the same reason */
     RUN(test_realloc_at_the_mapping_limit);
     return check_exit();
 }

@@ -4,6 +4,7 @@
 #include "../stress/procfs.h"
 
 #include <malloc.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -133,6 +134,39 @@ static void test_large_realloc_moves_pages(void) {
     CHECK(s.large_count == 0, "%zu large blocks left registered", s.large_count);
 }
 
+/* What the program set on parts of a large block (read-only pages, madvise, mlock) does not
+ * follow its pages into the block realloc grows it into: the new block is read-write and holds
+ * the old contents. (Secure builds moved the pages with their settings: writing the grown block
+ * faulted.) Fast builds grow with mremap, settings and all, as glibc does: not tested there. */
+static void test_large_realloc_forgets_settings(void) {
+    if (!SG_LARGE_QUARANTINE) return;
+    size_t n = (size_t)1 << 20;
+    unsigned char *p = opaque_ptr(malloc(n));
+    REQUIRE(p && ((uintptr_t)p & 4095) == 0, "malloc(1 MiB) = %p", (void *)p);
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 11);
+    REQUIRE(mprotect(p + 8 * 4096, 8 * 4096, PROT_READ) == 0, "mprotect");
+    REQUIRE(madvise(p + 32 * 4096, 8 * 4096, MADV_DONTDUMP) == 0, "madvise");
+    bool locked = mlock(p + 64 * 4096, 4096) == 0;
+    unsigned char *q = opaque_ptr(realloc(p, 2 * n));
+    REQUIRE(q, "realloc to 2 MiB");
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) wrong += q[i] != (unsigned char)(i * 11);
+    CHECK(wrong == 0, "%zu bytes wrong after growing a block with read-only, DONTDUMP%s pages", wrong,
+          locked ? " and locked" : "");
+    fill(q, 9, 2 * n);   /* faults (the test dies) if read-only pages came along */
+    CHECK(q[8 * 4096] == 9, "write lost");
+    free(q);
+    /* the whole block read-only: one kernel mapping, which moves as it is */
+    p = opaque_ptr(malloc(n));
+    REQUIRE(p && ((uintptr_t)p & 4095) == 0, "malloc(1 MiB) = %p", (void *)p);
+    fill(p, 5, n);
+    REQUIRE(mprotect(p, n, PROT_READ) == 0, "mprotect the block");
+    q = opaque_ptr(realloc(p, 2 * n));
+    REQUIRE(q && q[n - 1] == 5, "realloc of a read-only block");
+    fill(q, 6, 2 * n);
+    free(q);
+}
+
 /* Secure builds: a freed large block's pages are recycled into the next large block (no page
  * faults), which reads zero, at a different address; the freed address is not served again at
  * once; malloc_trim gives the kept pages back. Fast builds reuse mappings: only the contents
@@ -231,6 +265,7 @@ int main(void) {
     RUN(test_large_alignment);
     RUN(test_large_realloc_keeps_contents);
     RUN(test_large_realloc_moves_pages);
+    RUN(test_large_realloc_forgets_settings);
     RUN(test_large_pages_recycled);
     RUN(test_large_recycled_after_mprotect);
     RUN(test_large_recycled_pages_forget_madvise);
