@@ -401,11 +401,6 @@ size_t sg_large_usable_size(const void *p) {
     return n;
 }
 
-/* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
- * copied and the old range is left empty, then retired like a freed block's. The block keeps
- * its offset in the page, so it ends up to a page before its trailing guard (slack_intact
- * checks those bytes). NULL when the move is not possible (the caller copies); the block is
- * then as it was. Called without the lock, was out of the table. */
 static _Atomic(unsigned) move_backoff;   /* growths left to copy after a failed move */
 
 /* Give back a new range whose move failed, all but [lost, lost + lost_len), which may have
@@ -420,6 +415,11 @@ static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len) 
     if (lost + lost_len < map + map_size) sg_os_unmap(lost + lost_len, (size_t)(map + map_size - lost - lost_len));
 }
 
+/* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
+ * copied and the old range is left empty, then retired like a freed block's. The block keeps
+ * its offset in the page, so it ends up to a page before its trailing guard (slack_intact
+ * checks those bytes). NULL when the move is not possible (the caller copies); the block is
+ * then as it was. Called without the lock, was out of the table. */
 static void *grow_by_moving(const entry_t *was, size_t size) {
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body, moved = 0;
     for (unsigned i = 0; i < was->pieces; i++) moved += (size_t)was->piece_pages[i] * SG_OS_PAGE;

@@ -12,15 +12,8 @@
 int main(void)
 {
     size_t size = opaque_size(1 << 20);
-    char *p = malloc(size);
-    volatile uintptr_t addr = (uintptr_t)p;
-    for (size_t i = 0; i < size; i += 4096)
-        p[i] = 'x';
-    char *q = realloc(p, 3 * size);
-    if (!q || (uintptr_t)q == addr) {
-        printf("# realloc did not move the block (%p): nothing to test\n", (void *)q);
-        return 2;
-    }
+    volatile uintptr_t addr;
+    char *q = grow_large(size, 3 * size, &addr);
     expect_fault(addr, addr + size, "moved block", addr);
     volatile char *v = (volatile char *)addr;
     char c = v[8192];

@@ -15,6 +15,9 @@
  *                                        free list (its first word is non-zero; quarantined blocks
  *                                        read zero there) with target, as a use-after-free write
  *                                        would; returns the poisoned block, or NULL if none
+ *   grow_large(size, grown, &old)        malloc(size) (every page written), then realloc to grown
+ *                                        bytes; returns the new block and the old address in old;
+ *                                        exits 2 (nothing to test) unless realloc moved the block
  */
 #ifndef SG_TEST_MISUSE_H
 #define SG_TEST_MISUSE_H
@@ -141,6 +144,20 @@ __attribute__((unused)) static void *poison_free_link(void **blocks, int n, size
         }
     }
     return NULL;
+}
+
+__attribute__((unused)) static char *grow_large(size_t size, size_t grown, volatile uintptr_t *old)
+{
+    char *p = malloc(size);
+    *old = (uintptr_t)p;
+    for (size_t i = 0; p && i < size; i += 4096)
+        p[i] = 'x';
+    char *q = realloc(p, grown);
+    if (!q || (uintptr_t)q == *old) {
+        printf("# realloc did not move the block (%p): nothing to test\n", (void *)q);
+        exit(2);
+    }
+    return q;
 }
 
 #endif /* SG_TEST_MISUSE_H */
