@@ -133,7 +133,8 @@ static int visit_page(sg_page_t *page, int (*visit)(void *, size_t, void *), voi
     sg_block_t *lists[3] = { page->free, page->local_free,
                              (sg_block_t *)(atomic_load_explicit(&page->thread_free, memory_order_acquire) & ~(uintptr_t)3) };
     for (int l = 0; l < 3; l++) {
-        for (sg_block_t *b = lists[l]; b; b = sg_decode(&page->keys, b, b->next)) {
+        uint32_t steps = 0;   /* a forged link can also close a cycle */
+        for (sg_block_t *b = lists[l]; b && steps++ < page->capacity; b = sg_decode(&page->keys, b, b->next)) {
             uint32_t i;
             if (!sg_page_slot_at(page, (uintptr_t)b, &i)) break;   /* a link that leads out of the page */
             free_bits[i / 64] |= (uint64_t)1 << (i % 64);

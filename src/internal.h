@@ -272,6 +272,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
 bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
                           size_t *lost_at, size_t *lost_len);
+void sg_recycle_put_back(char *from, char *moved, size_t n);
 void sg_recycle_adopt(unsigned pieces);
 bool sg_recycle_pieces_room(void);
 bool sg_recycle_trim(void);

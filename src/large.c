@@ -450,8 +450,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     size_t filled = sg_recycle_fill(body + done, left, e.piece_pages + e.pieces, SG_RECYCLE_PIECES - e.pieces, &more);
     if (filled == SG_RECYCLE_LOST || (filled < left && !sg_os_commit(body + done + filled, left - filled))) {
         if (filled != SG_RECYCLE_LOST && filled) sg_recycle_take_back(body + done, filled, e.piece_pages + e.pieces, more);
-        /* back into the old range, still mapped and empty (moving needs mappings we lack) */
-        memcpy((void *)was->body, body, was->body_size);
+        sg_recycle_put_back((char *)was->body, body, was->body_size);
         if (filled == SG_RECYCLE_LOST) drop_range(map, e.map_size, body + done, (size_t)(map + e.map_size - body - done));
         else drop_range(map, e.map_size, NULL, 0);
         return NULL;

@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE 103     /* Linux 6.13; older kernels refuse it (EINVAL), older headers lack it */
+#endif
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24   /* Linux 5.18; older headers lack it */
 #endif
@@ -106,16 +109,21 @@ bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     return false;
 }
 
+/* Read-write with no protection key, whatever the program set with mprotect or pkey_mprotect. */
+bool sg_os_reset_protection(void *p, size_t size) {
+    return pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) == 0 || protect(p, size, PROT_READ | PROT_WRITE);
+}
+
 /* A range whose mapping came from elsewhere (recycled pages) gets the state of a fresh one:
- * read-write, no protection key, inherited by fork, dumped, not locked. What
+ * read-write, no protection key, inherited by fork, dumped, not locked, no guard markers. What
  * a program set with madvise, mlock or pkey_mprotect on a block it freed must not follow the
  * pages into another block. Failures are ignored: each call only undoes a rare setting. */
 bool sg_os_reset(void *p, size_t size) {
-    if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) != 0 && !protect(p, size, PROT_READ | PROT_WRITE))
-        return false;
+    if (!sg_os_reset_protection(p, size)) return false;
     (void)madvise(p, size, MADV_DOFORK);
     (void)madvise(p, size, MADV_KEEPONFORK);
     (void)madvise(p, size, MADV_DODUMP);
+    (void)madvise(p, size, MADV_GUARD_REMOVE);
     (void)munlock(p, size);
     return true;
 }

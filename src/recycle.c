@@ -230,6 +230,17 @@ void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, u
     drop_idle(false);
 }
 
+/* A growth that failed: the bytes of [moved, moved+n) go back into [from, from+n), the old
+ * range, still mapped and empty (moving them back would need mappings the kernel may refuse).
+ * Both are made read-write first: the program may have set its block read-only, and the pages
+ * moved with that setting. */
+void sg_recycle_put_back(char *from, char *moved, size_t n) {
+    if (!n) return;
+    if (!sg_os_reset_protection(moved, n) || !sg_os_reset_protection(from, n))
+        sg_report_fatal("mprotect failure", from, n);
+    memcpy(from, moved, n);
+}
+
 /* realloc growing a large block: its pages move, piece by piece (each piece is a kernel mapping
  * of its own), from [from, from+len) onto [to, to+len), a range of ours; the old range stays
  * mapped, empty. true when everything moved. false when not: the old range holds it all again,
@@ -239,9 +250,6 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
                           size_t *lost_at, size_t *lost_len) {
     *lost_at = *lost_len = 0;
     if (!RECYCLE_BUILD || atomic_load_explicit(&recycle_off, memory_order_relaxed)) return false;
-    /* what the program set on its block (mprotect, mlock, madvise) does not follow it, and its
-     * parts merge back into one kernel mapping per piece */
-    if (!sg_os_reset(from, len)) return false;
     size_t off = 0;
     for (unsigned i = 0; off < len; i++) {
         size_t n = i < pieces ? (size_t)piece_pages[i] * SG_OS_PAGE : len - off;
@@ -256,17 +264,18 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
             break;
         }
         if (!sg_os_move_to(mid, n, to + off, &unsure)) {
-            memcpy(from + off, mid, n);
+            sg_recycle_put_back(from + off, mid, n);
             sg_os_unmap(mid, n);
             if (unsure) *lost_at = off, *lost_len = n;
             break;
         }
         off += n;
     }
-    if (off == len) return true;
-    /* undo: what moved is copied back into the old range (still mapped, read-write and empty);
-     * moving it back would need mappings the kernel may refuse */
-    memcpy(from, to, off);
+    /* The block stays the program's: what it set on all of a piece (mlock, madvise) moves with
+     * it, as with glibc's mremap; a piece it set in part is split, and copied instead (EFAULT
+     * above). Only the protection is reset: the block must be writable. */
+    if (off == len && sg_os_reset_protection(to, len)) return true;
+    sg_recycle_put_back(from, to, off);
     return false;
 }
 

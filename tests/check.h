@@ -130,6 +130,24 @@ static inline void *opaque_ptr(void *p) { void *volatile v = p; return v; }
 static inline size_t opaque_size(size_t n) { volatile size_t v = n; return v; }
 #endif
 
+/* ---- what the kernel can do ------------------------------------------------------------------ */
+/* Can it move a mapping's pages and leave the range mapped (mremap MREMAP_DONTUNMAP, Linux 5.7)?
+ * Secure builds recycle freed large blocks' pages, and move a growing block's, only then; on an
+ * older kernel (or under valgrind) they copy and fault fresh pages in. */
+#include <sys/mman.h>
+static inline int kernel_moves_pages(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    void *q = mremap(p, 4096, 4096, MREMAP_MAYMOVE | 4 /* MREMAP_DONTUNMAP */, (void *)0);
+    munmap(p, 4096);
+    if (q == MAP_FAILED)
+        return 0;
+    munmap(q, 4096);
+    return 1;
+}
+
 /* ---- byte patterns that name their owner ----------------------------------------------------- */
 /* Byte i of a block whose identity is `seed`: any two blocks with different seeds differ at
  * almost every offset, so a block overwritten by another, or shifted, is caught. */

@@ -11,6 +11,7 @@
 #       "// expect: <ERE>": it passes when it dies by SIGABRT with a stderr line matching the ERE
 #       (anchored at the line start). In the fast variant a misuse that is not caught is listed
 #       as "fast: not caught" (neither passed nor failed) unless the source says "// fast: expect".
+#       Exit status 77: the machine cannot run this misuse (skipped, neither passed nor failed).
 # Then, once (each handles the variants itself, given BUILD_DIR as $1):
 #   tests/preload/*.sh, tests/build/*.sh, tests/install/*.sh and the executable fuzz/check-*.sh:
 #   they print ok / not ok lines too.
@@ -135,6 +136,10 @@ run_misuse() {
     if [ ! -x "$bin" ]; then fail "$label" "not built ($bin)"; return; fi
     { timeout -k 5 "$MISUSE_TIMEOUT" "$bin" >"$out" 2>"$err" </dev/null; } 2>/dev/null
     rc=$?
+    if [ "$rc" -eq 77 ]; then   # the machine cannot run this misuse (the program's stdout says why)
+        echo "# skip $label: $(grep -m1 '^#' "$out")"
+        return
+    fi
     if [ "$rc" -eq 134 ] && grep -Eq -- "^($re)" "$err"; then
         pass "$label"
         return

@@ -11,6 +11,10 @@
 
 int main(void)
 {
+    if (!kernel_moves_pages()) {
+        printf("# the kernel cannot move pages (no MREMAP_DONTUNMAP): realloc copies the block\n");
+        return 77;
+    }
     size_t size = opaque_size((1 << 20) + 4000);   /* starts 96 bytes into its first page */
     char *p = malloc(size);
     for (size_t i = 0; i < size; i += 4096)

@@ -166,6 +166,13 @@ static void test_visit_after_a_forged_link(void) {
     visit_t v = { 0, 0, 0 };
     sg_heap_visit(h, count_block, &v);
     CHECK(v.count >= N / 2, "visited %zu blocks, want at least the %d live ones", v.count, N / 2);
+    if (!SG_ENCODE_FREELIST) {
+        volatile uintptr_t *link = p[N - 2];
+        *link = (uintptr_t)p[N - 2];   /* a cycle: the block links to itself (the walk never ended) */
+    }
+    visit_t w = { 0, 0, 0 };
+    sg_heap_visit(h, count_block, &w);
+    CHECK(w.count >= N / 2, "visited %zu blocks after a cycle, want at least %d", w.count, N / 2);
     sg_heap_destroy(h);
 }
 
