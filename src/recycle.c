@@ -255,7 +255,7 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
         size_t n = i < pieces ? (size_t)piece_pages[i] * SG_OS_PAGE : len - off;
         /* Two moves, so that a refusal never leaves a piece half moved (a kernel that moves a
          * range of several mappings at once can stop midway): out to an address the kernel
-         * picks, which takes one mapping or nothing (EFAULT: the piece is still split), then
+         * picks, which takes one mapping or nothing (EFAULT: the program split the piece), then
          * onto the new range, one mapping. */
         bool unsupported = false, unsure;
         char *mid = sg_os_move_out(from + off, n, &unsupported);
