@@ -108,6 +108,14 @@ static void table_remove(entry_t *e) {
     table[i].addr = 0;
 }
 
+/* Register a block that moved (or moves back), with the lock held, and release the lock. A
+ * registry that cannot grow for it would lose a live block: fatal. */
+static void insert_and_unlock(const entry_t *e) {
+    bool ok = table_insert(e);
+    pthread_mutex_unlock(&large_mutex);
+    if (!ok) sg_report_fatal("large registry full", (void *)e->addr, e->size);
+}
+
 static bool in_freed_ring(uintptr_t a, size_t *size) {
     for (size_t i = 0; i < FREED_RING; i++) {
         if (freed_ring[i].addr == a) {
@@ -465,9 +473,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     e.canary_key = sg_random_block_key(e.addr);
     slack_write(&e);
     pthread_mutex_lock(&large_mutex);
-    bool ok = table_insert(&e);
-    pthread_mutex_unlock(&large_mutex);
-    if (!ok) sg_report_fatal("large registry full", (void *)e.addr, size);
+    insert_and_unlock(&e);
     retire(was);
     VALGRIND_FREELIKE_BLOCK((void *)was->addr, 0);
     VALGRIND_MALLOCLIKE_BLOCK((void *)e.addr, size, 0, 1);
@@ -505,9 +511,7 @@ void *sg_large_realloc(void *p, size_t size) {
             if (e->owner)
                 atomic_fetch_add_explicit(&e->owner->mapped, new_map - e->map_size, memory_order_relaxed);
             table_remove(e);
-            bool ok = table_insert(&ne);
-            pthread_mutex_unlock(&large_mutex);
-            if (!ok) sg_report_fatal("large registry full", q, size);
+            insert_and_unlock(&ne);
             VALGRIND_FREELIKE_BLOCK(p, 0);
             VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
             return q;
@@ -520,12 +524,10 @@ void *sg_large_realloc(void *p, size_t size) {
         void *q = grow_by_moving(&was, size);
         if (q) return q;
         pthread_mutex_lock(&large_mutex);
-        if (!table_insert(&was)) {
-            pthread_mutex_unlock(&large_mutex);
-            sg_report_fatal("large registry full", p, old);
-        }
+        insert_and_unlock(&was);   /* back where it was; then copied */
+    } else {
+        pthread_mutex_unlock(&large_mutex);
     }
-    pthread_mutex_unlock(&large_mutex);
     void *q = owner ? sg_alloc_in(owner, size, false) : sg_alloc(size); /* a heap's block stays in it */
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
