@@ -204,6 +204,7 @@ static bool over_limit(sg_heap_t *heap, size_t bytes) {
 static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     size_t bytes = (size_t)sg_class_units[cls] << SG_UNIT_SHIFT;
     if (++heap->fresh_pages >= heap->sweep_at) {
+        sg_heap_sweep_abandoned();
         size_t pages = sweep_emptied(heap, false);
         heap->fresh_pages = 0;
         heap->sweep_at = (uint32_t)(pages / 4 + 8 < UINT32_MAX ? pages / 4 + 8 : UINT32_MAX);
@@ -337,6 +338,28 @@ void sg_heap_discard_pages(sg_heap_t *heap) {
     }
     for (sg_page_t *p = heap->full.first, *n; p; p = n) { n = p->next; sg_page_discard(p); }
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
+}
+
+/* Abandoned pages that other threads' frees have emptied go back to the arena: nobody adopts a
+ * page of a size no thread asks for any more. Under the lock, so that no adopter takes a page
+ * while it is collected here. Called when a heap takes fresh pages (at the pace of its sweeps),
+ * by malloc_trim and by the statistics; true when a page went back. */
+bool sg_heap_sweep_abandoned(void) {
+    bool any = false;
+    pthread_mutex_lock(&abandoned_mutex);
+    for (unsigned c = 0; c < SG_CLASS_COUNT && abandoned_count; c++) {
+        for (sg_page_t *p = abandoned[c].first, *n; p; p = n) {
+            n = p->next;
+            sg_page_collect(p);
+            if (p->used != 0) continue;
+            sg_queue_remove(&abandoned[c], p);
+            abandoned_count--;
+            sg_page_release(p);
+            any = true;
+        }
+    }
+    pthread_mutex_unlock(&abandoned_mutex);
+    return any;
 }
 
 size_t sg_heap_abandoned_pages(void) {

@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "os.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ _Atomic(size_t) sg_stat_pages, sg_stat_threads;
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE, INIT_FAILED };
 static _Atomic(int) init_state;
 static _Thread_local int in_start_up;
+static _Thread_local unsigned exit_rounds;   /* rounds of thread-specific destructors seen */
 static pthread_key_t thread_key;
 static sg_heap_t main_heap;
 static _Atomic(int) main_heap_taken;
@@ -58,12 +60,23 @@ void sg_init_pool_put(sg_heap_t *heap) {
 }
 
 /* ---- thread exit ---------------------------------------------------------------------------- */
+/* The C library calls thread-specific destructors in rounds, at most
+ * PTHREAD_DESTRUCTOR_ITERATIONS of them, a new round only while some key is set again. Another
+ * library's destructor may allocate after this one ran: the thread then gets a new heap, and
+ * this key, set again, hands it on in the next round. So that the last round is known, the key
+ * is set again every round (to the empty heap: nothing to hand on) and the rounds are counted;
+ * a request made after this destructor's last round is served by the large path
+ * (sg_init_thread), since no round would come to hand a new heap on. */
+#ifndef PTHREAD_DESTRUCTOR_ITERATIONS
+#define PTHREAD_DESTRUCTOR_ITERATIONS 4
+#endif
 static void thread_done(void *arg) {
     sg_heap_t *heap = arg;
+    if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) pthread_setspecific(thread_key, &sg_heap_empty);
+    sg_tls_exited = true;
     if (!heap || heap->is_empty) return;
     sg_heap_abandon(heap);
     sg_tls_heap = &sg_heap_empty;
-    sg_tls_exited = true;
     atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
     if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
     else sg_init_pool_put(heap);
@@ -223,10 +236,12 @@ bool sg_init_process(void) {
     return ok;
 }
 
-/* Give the calling thread its heap. NULL while the process is starting up on this thread (the
- * caller then serves the request from the large path). */
+/* Give the calling thread its heap. NULL while the process is starting up on this thread, or
+ * once the thread's last round of destructors has begun (the caller then serves the request
+ * from the large path). */
 sg_heap_t *sg_init_thread(void) {
     if (sg_tls_heap != &sg_heap_empty) return sg_tls_heap;
+    if (exit_rounds >= PTHREAD_DESTRUCTOR_ITERATIONS) return NULL;
     if (!sg_init_process()) return NULL;
     sg_heap_t *heap = NULL;
     int expected = 0;

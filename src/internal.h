@@ -251,6 +251,7 @@ void sg_heaps_lock(void);
 void sg_heaps_unlock(void);
 void sg_heap_unlock_all(void);
 size_t sg_heap_abandoned_pages(void);
+bool sg_heap_sweep_abandoned(void);
 
 /* ---- alloc (alloc.c) and free (free.c) -------------------------------------------------- */
 void *sg_alloc(size_t size);

@@ -38,6 +38,8 @@ static void count_page(sg_page_t *page, void *arg) {
     w->active += (size_t)page->units << SG_UNIT_SHIFT;
 }
 
+/* Both statistics calls collect the abandoned pages first (sg_heap_sweep_abandoned): other
+ * threads' frees into them count only from then on, and the pages they emptied go back. */
 static void walk_pages(walk_t *w) {
     memset(w, 0, sizeof *w);
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++) w->cls[c].block_size = sg_class_size[c];
@@ -45,6 +47,7 @@ static void walk_pages(walk_t *w) {
 }
 
 size_t sg_stats_classes(sg_class_stats_t *out, size_t max) {
+    if (sg_ro.meta) sg_heap_sweep_abandoned();
     walk_t w;
     walk_pages(&w);
     for (size_t c = 0; c < max && c < SG_CLASS_COUNT; c++) out[c] = w.cls[c];
@@ -53,6 +56,7 @@ size_t sg_stats_classes(sg_class_stats_t *out, size_t max) {
 
 void sg_stats_get(sg_stats_t *out) {
     memset(out, 0, sizeof *out);
+    if (sg_ro.meta) sg_heap_sweep_abandoned();
     out->pages = atomic_load_explicit(&sg_stat_pages, memory_order_relaxed);
     out->threads = atomic_load_explicit(&sg_stat_threads, memory_order_relaxed);
     out->pages_abandoned = sg_heap_abandoned_pages();
@@ -69,9 +73,10 @@ void sg_stats_get(sg_stats_t *out) {
 
 int sg_malloc_trim(size_t pad) {
     (void)pad; /* every free span is purged; nothing is kept back for the pad */
+    bool swept = sg_heap_sweep_abandoned();
     bool a = sg_arena_purge(true);
     bool b = sg_large_trim();
-    return a || b;
+    return swept || a || b;
 }
 
 static size_t put(char *buf, size_t at, const char *label, size_t v) {

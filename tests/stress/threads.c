@@ -1,7 +1,12 @@
-/* tests/stress/threads.c: 2000 short-lived threads, 8 at a time. Each allocates a few hundred
- * blocks, frees most of them, and leaves some in a shared mailbox for a later thread to free;
- * it also frees what earlier threads left there. Thread churn must not leak: the resident set
- * after the last 200 threads stays within a bound of the resident set after the first 200. */
+/* tests/stress/threads.c: thread churn must not leak.
+ * - 2000 short-lived threads, 8 at a time. Each allocates a few hundred blocks, frees most of
+ *   them, and leaves some in a shared mailbox for a later thread to free; it also frees what
+ *   earlier threads left there. The resident set after the last 200 threads stays within a
+ *   bound of the resident set after the first 200.
+ * - 2000 threads whose thread-specific destructor allocates in every round the C library runs,
+ *   also after slabguard's own destructor has handed the thread's heap on.
+ * - A thread fills pages and exits; another thread frees every block: the pages go back. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -139,8 +144,123 @@ static void test_thread_churn(void)
 #endif
 }
 
+/* A destructor that allocates, frees, and sets its key again, so that it runs in every round
+ * of destructors (PTHREAD_DESTRUCTOR_ITERATIONS), after slabguard's own destructor in each:
+ * every round but the last gets a new heap; none may be left behind. */
+static pthread_key_t late_key;
+static atomic_ullong late_failures;
+
+static void late_destructor(void *arg)
+{
+    (void)arg;
+    unsigned char *p = malloc(100);
+    if (p == NULL) {
+        atomic_fetch_add(&late_failures, 1);
+        return;
+    }
+    pattern_fill(p, 100, 7);
+    if (pattern_check(p, 100, 7) != SIZE_MAX)
+        atomic_fetch_add(&late_failures, 1);
+    free(p);
+    pthread_setspecific(late_key, (void *)1);
+}
+
+static void *late_thread(void *arg)
+{
+    (void)arg;
+    free(opaque_ptr(malloc(32))); /* the thread has a heap */
+    pthread_setspecific(late_key, (void *)1);
+    return NULL;
+}
+
+static void test_destructor_allocates_in_every_round(void)
+{
+    REQUIRE(pthread_key_create(&late_key, late_destructor) == 0, "pthread_key_create failed");
+    size_t before = resident_bytes();
+    for (int i = 0; i < TOTAL_THREADS; i++) {
+        pthread_t th;
+        REQUIRE(pthread_create(&th, NULL, late_thread, NULL) == 0, "pthread_create failed at %d", i);
+        pthread_join(th, NULL);
+    }
+    size_t after = resident_bytes();
+    printf("# resident: %zu KiB before, %zu KiB after %d threads\n", before >> 10, after >> 10,
+           TOTAL_THREADS);
+    CHECK(atomic_load(&late_failures) == 0, "%llu allocations in destructors failed or were damaged",
+          (unsigned long long)atomic_load(&late_failures));
+    /* a heap and its pages left behind per thread: about 40 MiB */
+    CHECK(before > 0 && after <= before + ((size_t)8 << 20),
+          "resident grew from %zu KiB to %zu KiB: heaps made in destructors are left behind",
+          before >> 10, after >> 10);
+#ifndef SG_TEST_GLIBC
+    sg_stats_t st;
+    sg_stats_get(&st);
+    CHECK(st.threads <= 2, "sg_stats says %zu thread heaps alive after all joined", st.threads);
+#endif
+    pthread_key_delete(late_key);
+}
+
+/* Pages of an exited thread, emptied by another thread's frees, go back to the arena even when
+ * no thread asks for their size again (they are not adopted): malloc_trim returns them to the
+ * kernel, and the statistics count no block in them. */
+#define EXITED_BLOCKS 20000
+#define EXITED_SIZE 3000
+static unsigned char *exited_blocks[EXITED_BLOCKS];
+
+static void *fill_and_exit(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < EXITED_BLOCKS; i++) {
+        exited_blocks[i] = malloc(EXITED_SIZE);
+        if (exited_blocks[i] != NULL)
+            memset(exited_blocks[i], 0x33, EXITED_SIZE);
+    }
+    return NULL;
+}
+
+static void test_pages_of_exited_thread_go_back(void)
+{
+#ifndef SG_TEST_GLIBC
+    /* what earlier cases left: blocks of exited threads still in the shared quarantine ring
+     * keep their pages abandoned */
+    sg_stats_t st0;
+    sg_stats_get(&st0);
+#endif
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, fill_and_exit, NULL) == 0, "pthread_create failed");
+    pthread_join(th, NULL);
+    size_t full = resident_bytes();
+    for (int i = 0; i < EXITED_BLOCKS; i++) {
+        REQUIRE(exited_blocks[i] != NULL, "malloc(%d) failed", EXITED_SIZE);
+        free(exited_blocks[i]);
+    }
+    /* push the last frees out of this thread's quarantine (256 slots, random exits) */
+    for (int i = 0; i < 8000; i++)
+        free(opaque_ptr(malloc(16)));
+    malloc_trim(0);
+    size_t trimmed = resident_bytes();
+    printf("# resident: %zu KiB with the blocks, %zu KiB after they were freed and trimmed\n",
+           full >> 10, trimmed >> 10);
+    /* the blocks took about 60 MiB */
+    CHECK(full > 0 && trimmed + ((size_t)40 << 20) <= full,
+          "resident went from %zu KiB to only %zu KiB: the exited thread's pages stayed", full >> 10,
+          trimmed >> 10);
+#ifndef SG_TEST_GLIBC
+    sg_stats_t st;
+    sg_stats_get(&st);
+    printf("# sg_stats: pages %zu, abandoned %zu, allocated %zu bytes\n", st.pages, st.pages_abandoned,
+           st.allocated);
+    CHECK(st.pages_abandoned <= st0.pages_abandoned, "%zu abandoned pages left (%zu before)",
+          st.pages_abandoned, st0.pages_abandoned);
+    CHECK(st.allocated < st0.allocated + ((size_t)1 << 20),
+          "sg_stats counts %zu bytes allocated (%zu before), the freed blocks are still counted",
+          st.allocated, st0.allocated);
+#endif
+}
+
 int main(void)
 {
     RUN(test_thread_churn);
+    RUN(test_destructor_allocates_in_every_round);
+    RUN(test_pages_of_exited_thread_go_back);
     return check_exit();
 }
