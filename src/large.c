@@ -274,7 +274,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0 };
     if (HARDENED_LARGE) {
-        map = sg_os_reserve(map_size, SG_OS_PAGE);
+        map = sg_os_reserve_accounted(map_size, SG_OS_PAGE);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
         if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
@@ -444,7 +444,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     e.size = size;
     e.body_size = page_round(off + size);
     e.map_size = e.body_size + 2 * guard;
-    char *map = sg_os_reserve(e.map_size, SG_OS_PAGE), *body = map + guard;
+    char *map = sg_os_reserve_accounted(e.map_size, SG_OS_PAGE), *body = map + guard;
     if (!map) return NULL;
     size_t lost_at, lost_len;
     if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost_at,

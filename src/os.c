@@ -25,9 +25,9 @@ static _Noreturn void os_fail(const char *what, void *p, size_t size) {
     sg_report_fatal(what, p, size);
 }
 
-void *sg_os_reserve(size_t size, size_t align) {
+static void *reserve(size_t size, size_t align, int flags) {
     size_t span = size + align;
-    char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p == MAP_FAILED) return NULL;
     uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
     size_t head = a - (uintptr_t)p, tail = span - head - size;
@@ -35,6 +35,17 @@ void *sg_os_reserve(size_t size, size_t align) {
     if (tail) munmap((char *)a + size, tail);
     return (void *)a;
 }
+
+/* Address space only: what is committed in it later is not counted against the kernel's
+ * overcommit limit (the arena: its pages come and go one by one). */
+void *sg_os_reserve(size_t size, size_t align) { return reserve(size, align, MAP_NORESERVE); }
+
+/* The same, but the kernel counts what sg_os_commit makes writable in it, and refuses it
+ * (ENOMEM) as it refuses a read-write mmap of that size: malloc(1 TiB) fails, as under glibc,
+ * instead of succeeding and leaving the program to die at the first touch. A PROT_NONE range
+ * costs nothing until then. (Once written, a range stays counted when made inaccessible
+ * again, until it is unmapped: the large quarantine holds at most 64 such ranges.) */
+void *sg_os_reserve_accounted(size_t size, size_t align) { return reserve(size, align, 0); }
 
 void *sg_os_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -111,7 +122,12 @@ bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
 
 /* Read-write with no protection key, whatever the program set with mprotect or pkey_mprotect. */
 bool sg_os_reset_protection(void *p, size_t size) {
-    return pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) == 0 || protect(p, size, PROT_READ | PROT_WRITE);
+    /* without protection keys (most machines) pkey_mprotect fails with EINVAL: a successful
+     * malloc or realloc must not leave that in errno */
+    int saved = errno;
+    if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) == 0) return true;
+    errno = saved;
+    return protect(p, size, PROT_READ | PROT_WRITE);
 }
 
 /* A range whose mapping came from elsewhere (recycled pages) gets the state of a fresh one:

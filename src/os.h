@@ -11,6 +11,9 @@
 /* Reserve size bytes of address space (PROT_NONE, nothing committed). align is a power of two
  * >= the OS page; the result is aligned to it. NULL when the kernel refuses. */
 void *sg_os_reserve(size_t size, size_t align);
+/* The same, but what sg_os_commit later makes writable in it counts against the kernel's
+ * overcommit limit: a commit larger than the kernel allows fails (false) instead. */
+void *sg_os_reserve_accounted(size_t size, size_t align);
 /* Map size bytes read-write, zero-filled. NULL on ENOMEM. */
 void *sg_os_map(size_t size);
 /* Unmap a range obtained from the functions above (or part of one); where the mapping budget
