@@ -265,6 +265,10 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         errno = ENOMEM;
         return NULL;
     }
+    /* A program's first allocation may be a large one: start-up (the process secret that keys
+     * the canary below, the fork handlers that take large_mutex) must have run by now. An
+     * atomic load once it has; false (ignored) inside start-up itself. */
+    (void)sg_init_process();
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
     size_t body = page_round(size ? size : 1);
     size_t extra = alignment > SG_OS_PAGE ? alignment : 0;

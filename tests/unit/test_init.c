@@ -19,6 +19,19 @@ static int report(void) {
     return 0;
 }
 
+/* Child mode: the first allocation of the process is a large one (a program whose first
+ * malloc is a big buffer). Start-up must have run by the time it returns: the canary after a
+ * secure large block is keyed with the process secret, which must be drawn by then, not zero. */
+static int report_first_large(void) {
+    int zero_before = 1, zero_after = 1;
+    for (size_t i = 0; i < sizeof sg_ro.secret; i++) zero_before &= sg_ro.secret[i] == 0;
+    void *p = opaque_ptr(malloc(opaque_size(1 << 20)));
+    for (size_t i = 0; i < sizeof sg_ro.secret; i++) zero_after &= sg_ro.secret[i] == 0;
+    free(p);
+    printf("before=%s after=%s\n", zero_before ? "zero" : "set", zero_after ? "zero" : "set");
+    return 0;
+}
+
 /* Run ourselves with one extra variable; capture stdout and stderr. */
 static void run_with(const char *self, const char *var, char *out, size_t outlen, char *err, size_t errlen) {
     int o[2], e[2];
@@ -98,6 +111,12 @@ static void test_options_ignored_when_setgid(void) {
     unlink(copy);
 }
 
+static void test_first_allocation_large(void) {
+    run_with(self, "SG_TEST_INIT_FIRST_LARGE=1", out, sizeof out, err, sizeof err);
+    CHECK(strcmp(out, "before=zero after=set\n") == 0, "a large first allocation: %s (want the secret drawn by it)", out);
+    CHECK(err[0] == 0, "stderr: %s", err);
+}
+
 static void test_unknown_option_warns(void) {
     run_with(self, "SLABGUARD_GAURD_EVERY=1", out, sizeof out, err, sizeof err);
     CHECK(strstr(err, "slabguard: warning: unknown option SLABGUARD_GAURD_EVERY\n") != NULL, "no warning: '%s'", err);
@@ -107,11 +126,13 @@ static void test_unknown_option_warns(void) {
 
 int main(int argc, char **argv) {
     (void)argc;
+    if (getenv("SG_TEST_INIT_FIRST_LARGE")) return report_first_large();
     if (getenv("SG_TEST_INIT_CHILD")) return report();
     self = argv[0];
     RUN(test_defaults);
     RUN(test_options_tighten);
     RUN(test_unknown_option_warns);
+    RUN(test_first_allocation_large);
     RUN(test_options_ignored_when_setgid);
     return check_exit();
 }
