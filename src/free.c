@@ -152,6 +152,24 @@ void sg_quarantine_hand_on(sg_heap_t *heap) {
 #endif
 }
 
+/* A limited first-class heap at its limit: the blocks its ring holds go back to their pages
+ * before the heap refuses to grow (delayed reuse gives way to the limit). True if any did. */
+bool sg_quarantine_drain(sg_heap_t *heap) {
+    bool any = false;
+#if SG_QUARANTINE
+    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
+        void *q = heap->quarantine_ring[i];
+        if (!q) continue;
+        heap->quarantine_ring[i] = NULL;
+        quarantine_release(heap, q);
+        any = true;
+    }
+#else
+    (void)heap;
+#endif
+    return any;
+}
+
 /* ---- free ------------------------------------------------------------------------------------ */
 static SG_COLD _Noreturn void free_invalid(void *p) {
     sg_page_t *page = sg_page_of((uintptr_t)p);
@@ -160,8 +178,10 @@ static SG_COLD _Noreturn void free_invalid(void *p) {
 
 /* Budget (fast build): range check, descriptor load, slot check (one multiply), owner compare,
  * push: about 20 instructions and three well-predicted branches.
- * owner: the first-class heap the caller is the user of (sg_heap_free), whose blocks then go
- * straight back to their pages; NULL: the calling thread's heap. */
+ * owner: the first-class heap the caller is the user of (sg_heap_free, sg_heap_realloc), whose
+ * own ring delays the block; NULL: the calling thread's heap. A first-class heap's block freed
+ * with plain free goes straight back to its page: a thread's ring must not hold blocks of a
+ * heap that may be destroyed (and the heap's own ring belongs to the heap's one user). */
 SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uintptr_t a = (uintptr_t)p;
     if (sg_unlikely(!sg_in_arena(a))) {
@@ -176,7 +196,7 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
     sg_slot_zero(heap, page, p);
     sg_vg_free(page, p);
-    if (SG_QUARANTINE && !page->first_class) {   /* a heap's blocks may die with it: no delay */
+    if (SG_QUARANTINE && (!page->first_class || owner)) {
         sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
         if (sg_likely(!heap->is_empty)) {
             p = ring_swap(heap, p);

@@ -243,6 +243,7 @@ extern _Thread_local bool sg_tls_exited;
 void sg_free_lock(void);
 void sg_free_unlock(void);
 void sg_quarantine_hand_on(sg_heap_t *heap);
+bool sg_quarantine_drain(sg_heap_t *heap);
 void sg_free_child_reseed(void);
 void sg_free_child_end_deliveries(void);
 void sg_free_into(sg_heap_t *heap, void *p);
