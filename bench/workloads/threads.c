@@ -2,12 +2,16 @@
  * 16..256 bytes in a thread-private pool of 1000) runs with 1, 2, 4 and 8 threads, the total
  * work split between them; each phase is timed. Reports the 1-thread throughput and the
  * speedup of 2, 4 and 8 threads over 1 (ideal here: the number of cores, at most).
- * Usage: threads [operations_per_phase=8000000] */
+ * Usage: threads [operations_per_phase=8000000] [size=0]
+ * size: every block that size instead of random ones (0: random). Not used by bench/run.sh; it
+ * shows what the random sizes themselves cost an allocator (bench/README.md). */
 #include <pthread.h>
 
 #include "bench.h"
 
 enum { POOL = 1000, MIN_SIZE = 16, MAX_SIZE = 256, MAX_THREADS = 8 };
+
+static size_t one_size;   // 0: random sizes
 
 typedef struct {
     unsigned index;
@@ -30,7 +34,7 @@ static void *worker(void *arg)
             sum += tag & 0xffff;
             free(*slot);
         }
-        size_t size = bench_range(&r, MIN_SIZE, MAX_SIZE);
+        size_t size = one_size ? one_size : bench_range(&r, MIN_SIZE, MAX_SIZE);
         *slot = bench_nonnull(malloc(size), size);
         bench_fill(*slot, size, (bench_next(&r) << 16) | size);
     }
@@ -62,6 +66,9 @@ static uint64_t phase(unsigned n, uint64_t total, uint64_t *check)
 int main(int argc, char **argv)
 {
     uint64_t total = bench_arg(argc, argv, 1, 8000000);
+    one_size = (size_t)bench_arg(argc, argv, 2, 0);
+    if (one_size != 0 && (one_size < MIN_SIZE || one_size > 0xffff))
+        bench_fail("threads: size must be 0 or %d..65535", MIN_SIZE);
     uint64_t check = 0;
     uint64_t t1 = phase(1, total, &check);
     uint64_t t2 = phase(2, total, &check);
