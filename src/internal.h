@@ -296,6 +296,18 @@ void sg_large_unlock(void);
 bool sg_large_owner_is(const void *p, const sg_heap_t *heap);
 void sg_large_stats(size_t *count, size_t *bytes);
 bool sg_large_trim(void);
+/* large_cache.c: fast builds' cache of freed large mappings; called with large.c's lock */
+#define SG_LARGE_CACHE_SLOTS 32
+typedef struct {
+    uintptr_t map;
+    size_t map_size;
+    uint64_t freed_ms;
+    bool purged;
+} sg_large_cached_t;
+bool sg_large_cache_has(size_t need);
+void *sg_large_cache_take(size_t need, size_t *got, bool *purged);
+bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size);
+size_t sg_large_cache_drain(sg_large_cached_t out[SG_LARGE_CACHE_SLOTS]);
 size_t sg_large_requested_bytes(void);
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg);
 

@@ -34,23 +34,9 @@ static size_t table_cap, table_used, live_bytes;
 static entry_t freed_ring[FREED_RING];
 static size_t freed_pos;
 
-/* Without the large quarantine (fast builds), freed mappings wait in a small cache and serve
- * later requests of about their size: no mmap, no munmap, and no page faults on memory that is
- * still resident. Bounded in count and bytes; entries idle for a second are purged. */
-#define CACHE_SLOTS 32
-#define CACHE_MAX_BYTES ((size_t)128 << 20)
-#define CACHE_PURGE_MS 1000
-typedef struct cached_s {
-    uintptr_t map;
-    size_t map_size;
-    uint64_t freed_ms;
-    bool purged;
-} cached_t;
-static cached_t cache[CACHE_SLOTS];
-static size_t cache_bytes;
-
 /* Secure large blocks (guard pages or the large quarantine, either alone): reserved with their
- * guards, filled with recycled pages, never grown in place nor served from the cache. */
+ * guards, filled with recycled pages, never served from the cache, grown in place only into
+ * the room reserved when a growth moved them. */
 #define HARDENED_LARGE (SG_GUARD_PAGES || SG_LARGE_QUARANTINE)
 
 static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
@@ -81,20 +67,27 @@ static entry_t *table_find(uintptr_t a) {
     }
 }
 
+/* What a block counts in the statistics: its mapping up to its trailing guard (a grown secure
+ * block's headroom past the guard is address space only). */
+static size_t counted(const entry_t *e) {
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    return e->body ? e->body + e->body_size + guard - e->map : e->map_size;
+}
+
 static bool table_insert(const entry_t *e) {
     if ((table_used + 1) * 2 > table_cap && !table_grow()) return false;
     size_t j = hash_of(e->addr) & (table_cap - 1);
     while (table[j].addr) j = (j + 1) & (table_cap - 1);
     table[j] = *e;
     table_used++;
-    live_bytes += e->map_size;
+    live_bytes += counted(e);
     return true;
 }
 
 /* Backward-shift deletion keeps probe sequences intact without tombstones. */
 static void table_remove(entry_t *e) {
     size_t mask = table_cap - 1, i = (size_t)(e - table);
-    live_bytes -= e->map_size;
+    live_bytes -= counted(e);
     table_used--;
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (!table[j].addr) break;
@@ -182,79 +175,6 @@ static bool slack_intact(const entry_t *e) {
 }
 
 /* ---- allocation --------------------------------------------------------------------------- */
-/* ---- the cache (fast builds) ---------------------------------------------------------------- */
-static void cache_purge_idle(uint64_t now) {
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        cached_t *c = &cache[i];
-        if (c->map && !c->purged && now - c->freed_ms >= CACHE_PURGE_MS) {
-            sg_os_purge((void *)c->map, c->map_size);
-            c->purged = true;
-        }
-    }
-}
-
-/* Is there a cached mapping of at least need bytes? Called with the lock. */
-static bool cache_has(size_t need) {
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        if (cache[i].map && !cache[i].purged && cache[i].map_size >= need) return true;
-    return false;
-}
-
-/* A cached mapping of at least need bytes (the smallest; a much larger one is split); NULL if
- * none. */
-static char *cache_take(size_t need, size_t *got, bool zero) {
-    if (HARDENED_LARGE) return NULL;
-    size_t best = CACHE_SLOTS;
-    pthread_mutex_lock(&large_mutex);
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {   /* the smallest mapping that fits */
-        if (cache[i].map && cache[i].map_size >= need &&
-            (best == CACHE_SLOTS || cache[i].map_size < cache[best].map_size))
-            best = i;
-    }
-    cached_t c = { 0, 0, 0, false };
-    if (best < CACHE_SLOTS) {
-        c = cache[best];
-        cache[best].map = 0;
-        cache_bytes -= c.map_size;
-        /* much larger than asked: split it, the tail stays cached (still resident) */
-        size_t keep = (need + (need / 8) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
-        if (keep < c.map_size && c.map_size - keep >= ((size_t)64 << 10)) {
-            cache[best] = (cached_t){ c.map + keep, c.map_size - keep, c.freed_ms, c.purged };
-            cache_bytes += c.map_size - keep;
-            c.map_size = keep;
-        }
-    }
-    pthread_mutex_unlock(&large_mutex);
-    if (!c.map) return NULL;
-    *got = c.map_size;
-    if (zero && !c.purged) memset((void *)c.map, 0, need);
-    return (char *)c.map;
-}
-
-/* Keep a freed mapping; false when it should be unmapped instead. Called with the lock. */
-static bool cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size) {
-    *evict = 0;
-    if (HARDENED_LARGE || map_size > CACHE_MAX_BYTES / 4) return false;
-    uint64_t now = sg_os_now_ms();
-    size_t slot = CACHE_SLOTS, oldest = 0;
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        if (!cache[i].map) { if (slot == CACHE_SLOTS) slot = i; continue; }
-        if (cache[i].freed_ms < cache[oldest].freed_ms || !cache[oldest].map) oldest = i;
-    }
-    if (slot == CACHE_SLOTS || cache_bytes + map_size > CACHE_MAX_BYTES) {
-        slot = oldest;               /* make room: the oldest goes */
-        *evict = cache[slot].map;
-        *evict_size = cache[slot].map_size;
-        cache_bytes -= cache[slot].map_size;
-        cache[slot].map = 0;
-        if (cache_bytes + map_size > CACHE_MAX_BYTES) return false;
-    }
-    cache[slot] = (cached_t){ map, map_size, now, false };
-    cache_bytes += map_size;
-    cache_purge_idle(now);
-    return true;
-}
-
 /* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
     return sg_large_alloc_owned(size, alignment, zero, NULL);
@@ -305,7 +225,15 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     } else {
         /* a heap's block is never served from the cache: its mapping must be exactly what
          * the heap's limit was checked against */
-        map = extra || owner ? NULL : cache_take(map_size, &map_size, zero);
+        map = NULL;
+        if (!extra && !owner) {
+            size_t need = map_size;
+            bool purged = true;
+            pthread_mutex_lock(&large_mutex);
+            map = sg_large_cache_take(need, &map_size, &purged);
+            pthread_mutex_unlock(&large_mutex);
+            if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
+        }
         fresh = map == NULL;
         if (!map) map = sg_os_map(map_size);
         if (!map) goto nomem;
@@ -377,7 +305,7 @@ void sg_large_free(void *p) {
         uintptr_t evict;
         size_t evict_size = 0;
         pthread_mutex_lock(&large_mutex);
-        bool kept = cache_put(old.map, old.map_size, &evict, &evict_size);
+        bool kept = sg_large_cache_put(old.map, old.map_size, &evict, &evict_size);
         pthread_mutex_unlock(&large_mutex);
         if (evict) sg_os_unmap((void *)evict, evict_size);
         if (!kept) sg_os_unmap((void *)old.map, old.map_size);
@@ -447,7 +375,10 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     if (rest) e.piece_pages[was->pieces] = (uint32_t)((was->body_size - moved) / SG_OS_PAGE);
     e.size = size;
     e.body_size = page_round(off + size);
-    e.map_size = e.body_size + 2 * guard;
+    /* headroom: address space (inaccessible, costing nothing) for the block to grow to twice
+     * its new size in place (grow_in_place); its first page is the trailing guard */
+    size_t room = page_round(off + (size <= SG_MAX_REQUEST / 2 ? 2 * size : size));
+    e.map_size = room + 2 * guard;
     char *map = sg_os_reserve_accounted(e.map_size, SG_OS_PAGE), *body = map + guard;
     if (!map) return NULL;
     size_t lost_at, lost_len;
@@ -484,6 +415,30 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     return (void *)e.addr;
 }
 
+/* Growing a secure block into the headroom grow_by_moving reserved after it: the next pages are
+ * made read-write (fresh: they read zero), the old canary bytes after its end, now inside the
+ * block, are cleared, and the canary goes after the new end. The range past the new body stays
+ * inaccessible: it is the trailing guard. A block grown in small steps then costs one mprotect
+ * per step, not a move (or a copy, once it has too many pieces) of everything it holds.
+ * Under the lock. false: no room, or the kernel refused the pages. */
+static bool grow_in_place(entry_t *e, size_t size) {
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = e->addr - e->body;
+    size_t body = page_round(off + size);
+    if (body > e->map + e->map_size - guard - e->body) return false;
+    if (body > e->body_size && !sg_os_commit((char *)e->body + e->body_size, body - e->body_size)) return false;
+    /* the page(s) of the old canary: the program may have made its block's end read-only
+     * (elsewhere, what it set on its pages stays, as when glibc grows a block in place) */
+    uintptr_t tail = (e->addr + e->size) & ~(uintptr_t)(SG_OS_PAGE - 1);
+    if (slack_len(e) && !sg_os_reset_protection((void *)tail, e->body + e->body_size - tail)) return false;
+    memset((char *)e->addr + e->size, 0, slack_len(e));
+    VALGRIND_RESIZEINPLACE_BLOCK((void *)e->addr, e->size, size, 0);
+    live_bytes += body - e->body_size;
+    e->size = size;
+    e->body_size = body;
+    slack_write(e);
+    return true;
+}
+
 void *sg_large_realloc(void *p, size_t size) {
     pthread_mutex_lock(&large_mutex);
     entry_t *e = table_find((uintptr_t)p);
@@ -504,7 +459,7 @@ void *sg_large_realloc(void *p, size_t size) {
     /* Growing (fast builds): a cached mapping that fits is resident memory, cheaper to copy
      * into than fresh pages are to fault in; otherwise mremap moves or grows the mapping (no
      * copy, no fault on the old pages). */
-    bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size > SG_MAX_CLASS && cache_has(page_round(size));
+    bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size > SG_MAX_CLASS && sg_large_cache_has(page_round(size));
     sg_heap_t *owner = e->owner;
     if (!grow_cached && !owner && !HARDENED_LARGE && e->addr == e->map && size > SG_MAX_CLASS &&
         size <= SG_MAX_REQUEST) {
@@ -520,6 +475,15 @@ void *sg_large_realloc(void *p, size_t size) {
             VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
             return q;
         }
+    }
+    /* small steps in place (fresh pages); larger ones move, and take recycled pages, which
+     * cost no page faults: a move costs a few system calls whatever the block holds, and
+     * steps of an eighth or more cannot come often enough for its copy (once a block has too
+     * many pieces) to add up */
+    if (HARDENED_LARGE && !owner && e->body && size > old && size - old <= old / 8 && size <= SG_MAX_REQUEST &&
+        grow_in_place(e, size)) {
+        pthread_mutex_unlock(&large_mutex);
+        return p;
     }
     if (HARDENED_LARGE && !owner && e->body && size > old && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
         entry_t was = *e;
@@ -587,15 +551,9 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
 /* malloc_trim: unmap every cached mapping (fast builds) and every recycled page (secure). */
 bool sg_large_trim(void) {
     bool recycled = sg_recycle_trim();
-    cached_t out[CACHE_SLOTS];
-    size_t n = 0;
+    sg_large_cached_t out[SG_LARGE_CACHE_SLOTS];
     pthread_mutex_lock(&large_mutex);
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        if (!cache[i].map) continue;
-        out[n++] = cache[i];
-        cache[i].map = 0;
-    }
-    cache_bytes = 0;
+    size_t n = sg_large_cache_drain(out);
     pthread_mutex_unlock(&large_mutex);
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
     return n > 0 || recycled;

@@ -136,6 +136,42 @@ static void test_large_realloc_moves_pages(void) {
     CHECK(s.large_count == 0, "%zu large blocks left registered", s.large_count);
 }
 
+/* A block grown by realloc in small steps (a buffer appended to a page at a time) is not moved,
+ * let alone copied, at every step: secure builds reserve room after a block they moved and grow
+ * into it; fast builds mremap. Secure builds moved every step, and copied once the block was
+ * made of too many pieces: 4 KiB steps to 64 MiB took minutes. Counted here: how many steps
+ * changed the address (a doubling reservation allows about one per doubling; a kernel without
+ * MREMAP_DONTUNMAP copies, and that is not checked), and the
+ * contents, and the statistics, which count the block up to its guard, not its reservation. */
+static void test_large_grows_in_small_steps(void) {
+    size_t step = 4096, n = (size_t)1 << 20, max = (size_t)32 << 20;
+    unsigned char *p = opaque_ptr(malloc(n));
+    REQUIRE(p, "malloc(%zu)", n);
+    for (size_t i = 0; i < n; i += 64) p[i] = (unsigned char)(i >> 12);
+    unsigned moves = 0, steps = 0;
+    while (n < max) {
+        size_t m = n + step;
+        unsigned char *q = opaque_ptr(realloc(p, m));
+        REQUIRE(q, "realloc to %zu", m);
+        moves += q != p;
+        steps++;
+        p = q;
+        for (size_t i = n; i < m; i += 64) p[i] = (unsigned char)(i >> 12);
+        n = m;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += 64) bad += p[i] != (unsigned char)(i >> 12);
+    CHECK(bad == 0, "%zu sampled bytes wrong after growing to %zu", bad, n);
+    if (SG_LARGE_QUARANTINE && kernel_moves_pages())
+        CHECK(moves <= 12, "%u of %u steps of 4 KiB moved the block", moves, steps);
+    else   /* fast builds: mremap grows in place unless another mapping is in the way */
+        CHECK(moves * 64 <= steps, "%u of %u steps of 4 KiB moved the block", moves, steps);
+    sg_stats_t s;
+    sg_stats_get(&s);
+    CHECK(s.large_bytes <= n + ((size_t)64 << 10) + 3 * 4096, "%zu large bytes counted for a block of %zu", s.large_bytes, n);
+    free(p);
+}
+
 /* What the program set on parts of a large block (read-only pages, madvise, mlock) does not
  * follow its pages into the block realloc grows it into: the new block is read-write and holds
  * the old contents. (Secure builds moved the pages with their settings: writing the grown block
@@ -295,6 +331,7 @@ int main(void) {
     RUN(test_large_realloc_keeps_contents);
     RUN(test_large_realloc_moves_pages);
     RUN(test_large_realloc_forgets_settings);
+    RUN(test_large_grows_in_small_steps);
     RUN(test_large_pages_recycled);
     RUN(test_large_recycled_after_mprotect);
     RUN(test_large_recycled_pages_forget_madvise);

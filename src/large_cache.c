@@ -1,0 +1,91 @@
+/* large_cache.c: fast builds keep freed large mappings in a small cache, to serve later requests
+ * of about their size: no mmap, no munmap, and no page faults on memory that is still resident.
+ * Bounded in count and bytes; entries idle for a second are purged (their pages given back, the
+ * address range kept). Secure builds never cache: a freed block's range is retired (large.c).
+ * Every function is called with large.c's lock held. */
+#include "internal.h"
+#include "os.h"
+
+#define CACHE_MAX_BYTES ((size_t)128 << 20)
+#define CACHE_PURGE_MS 1000
+
+static sg_large_cached_t cache[SG_LARGE_CACHE_SLOTS];
+static size_t cache_bytes;
+
+static void purge_idle(uint64_t now) {
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        sg_large_cached_t *c = &cache[i];
+        if (c->map && !c->purged && now - c->freed_ms >= CACHE_PURGE_MS) {
+            sg_os_purge((void *)c->map, c->map_size);
+            c->purged = true;
+        }
+    }
+}
+
+/* Is there a resident cached mapping of at least need bytes? */
+bool sg_large_cache_has(size_t need) {
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++)
+        if (cache[i].map && !cache[i].purged && cache[i].map_size >= need) return true;
+    return false;
+}
+
+/* The smallest cached mapping of at least need bytes (a much larger one is split, its tail stays
+ * cached), its size in *got; *purged: its pages were given back (they read zero). NULL if none. */
+void *sg_large_cache_take(size_t need, size_t *got, bool *purged) {
+    size_t best = SG_LARGE_CACHE_SLOTS;
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        if (cache[i].map && cache[i].map_size >= need &&
+            (best == SG_LARGE_CACHE_SLOTS || cache[i].map_size < cache[best].map_size))
+            best = i;
+    }
+    if (best == SG_LARGE_CACHE_SLOTS) return NULL;
+    sg_large_cached_t c = cache[best];
+    cache[best].map = 0;
+    cache_bytes -= c.map_size;
+    size_t keep = (need + (need / 8) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    if (keep < c.map_size && c.map_size - keep >= ((size_t)64 << 10)) {
+        cache[best] = (sg_large_cached_t){ c.map + keep, c.map_size - keep, c.freed_ms, c.purged };
+        cache_bytes += c.map_size - keep;
+        c.map_size = keep;
+    }
+    *got = c.map_size;
+    *purged = c.purged;
+    return (void *)c.map;
+}
+
+/* Keep a freed mapping; false when it should be unmapped instead. A mapping pushed out to make
+ * room is returned in *evict (0: none), for the caller to unmap after the lock. */
+bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size) {
+    *evict = 0;
+    if (map_size > CACHE_MAX_BYTES / 4) return false;
+    uint64_t now = sg_os_now_ms();
+    size_t slot = SG_LARGE_CACHE_SLOTS, oldest = 0;
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        if (!cache[i].map) { if (slot == SG_LARGE_CACHE_SLOTS) slot = i; continue; }
+        if (cache[i].freed_ms < cache[oldest].freed_ms || !cache[oldest].map) oldest = i;
+    }
+    if (slot == SG_LARGE_CACHE_SLOTS || cache_bytes + map_size > CACHE_MAX_BYTES) {
+        slot = oldest;               /* make room: the oldest goes */
+        *evict = cache[slot].map;
+        *evict_size = cache[slot].map_size;
+        cache_bytes -= cache[slot].map_size;
+        cache[slot].map = 0;
+        if (cache_bytes + map_size > CACHE_MAX_BYTES) return false;
+    }
+    cache[slot] = (sg_large_cached_t){ map, map_size, now, false };
+    cache_bytes += map_size;
+    purge_idle(now);
+    return true;
+}
+
+/* malloc_trim: empty the cache into out; the caller unmaps them after the lock. */
+size_t sg_large_cache_drain(sg_large_cached_t out[SG_LARGE_CACHE_SLOTS]) {
+    size_t n = 0;
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        if (!cache[i].map) continue;
+        out[n++] = cache[i];
+        cache[i].map = 0;
+    }
+    cache_bytes = 0;
+    return n;
+}
