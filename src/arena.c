@@ -38,17 +38,29 @@ static bool states_init(void);
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
 
+#define ARENA_MIN ((size_t)64 << 20)
+
 bool sg_arena_init(void) {
     /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR.
-     * Where the kernel will not reserve 64 GiB (ulimit -v, valgrind), ask for less. */
+     * Where the kernel will not reserve 64 GiB (ulimit -v, valgrind), ask for less, down to
+     * 64 MiB; and then take half of the most it would give: a limit on address space is
+     * shared with large blocks, the slot-state arrays and the program's own mappings, which an
+     * arena reserving all of it would starve (when the arena is full, small blocks are mapped
+     * directly, one by one). */
     uint64_t r = sg_random_seed_thread(&A);
     size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT, size = SG_ARENA_SIZE;
     char *res = NULL;
-    for (; size >= ((size_t)1 << 30); size /= 2) {
+    for (; size >= ARENA_MIN; size /= 2) {
         res = sg_os_reserve(size + slack, SG_UNIT_SIZE);
         if (res) break;
         slack /= 2;
         slack &= ~(SG_UNIT_SIZE - 1);
+    }
+    if (res && size < SG_ARENA_SIZE && size / 2 >= ARENA_MIN) {
+        sg_os_unmap(res, size + slack);
+        size /= 2;
+        slack = 0;
+        res = sg_os_reserve(size, SG_UNIT_SIZE);
     }
     if (!res) return false;
     if (slack) sg_os_unmap(res, slack);

@@ -1,0 +1,85 @@
+/* tests/stress/address_limit.c: a process started under a limit on its address space
+ * (ulimit -v, RLIMIT_AS) of 768 MiB. The arena is a reservation of 64 GiB where the kernel
+ * allows it; here it must settle for less and leave room for the rest. Before, start-up gave up
+ * below 1 GiB: every block was then mapped on its own and malloc failed after about 22,000
+ * small blocks. The program runs itself again with the limit set (slabguard starts at the
+ * first malloc, which has long happened in this one), and the child allocates 200,000 small
+ * blocks (about 50 MB), then a 64 MiB one, and frees them. */
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "../check.h"
+#include "slabguard.h"
+
+#define LIMIT ((rlim_t)768 << 20)
+enum { N = 200000 };
+
+static int child(void)
+{
+    static void *v[N];
+    for (int i = 0; i < N; i++) {
+        size_t size = 16 + (size_t)(i * 7919) % 480;
+        v[i] = malloc(opaque_size(size));
+        if (v[i] == NULL) {
+            printf("malloc(%zu) #%d = NULL (errno %d)\n", size, i, errno);
+            return 1;
+        }
+        memset(v[i], i & 0xff, size);
+    }
+    char *big = malloc(opaque_size((size_t)64 << 20));
+    if (big == NULL) {
+        printf("malloc(64 MiB) = NULL after the small blocks (errno %d)\n", errno);
+        return 1;
+    }
+    memset(big, 1, (size_t)64 << 20);
+    free(big);
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    sg_stats_t s;
+    sg_stats_get(&s);
+    printf("done: %zu threads, %zu large blocks left\n", s.threads, s.large_count);
+    return 0;
+}
+
+static void test_start_under_an_address_limit(void)
+{
+    int out[2], err[2];
+    REQUIRE(pipe(out) == 0 && pipe(err) == 0, "pipe");
+    pid_t pid = fork();
+    REQUIRE(pid >= 0, "fork");
+    if (pid == 0) {
+        struct rlimit rl = { LIMIT, LIMIT };
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        char *argv[] = { "address_limit", "child", NULL };
+        execv("/proc/self/exe", argv);
+        _exit(4);
+    }
+    close(out[1]);
+    close(err[1]);
+    static char o[4096], e[4096];
+    ssize_t n = read(out[0], o, sizeof o - 1);
+    o[n > 0 ? n : 0] = 0;
+    n = read(err[0], e, sizeof e - 1);
+    e[n > 0 ? n : 0] = 0;
+    close(out[0]);
+    close(err[0]);
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child under a %llu MiB limit: status %#x, %s",
+          (unsigned long long)(LIMIT >> 20), status, o);
+    CHECK(strncmp(o, "done:", 5) == 0, "child output: %s", o);
+    CHECK(e[0] == 0, "the child warned: %s", e);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "child") == 0)
+        return child();
+    RUN(test_start_under_an_address_limit);
+    return check_exit();
+}
