@@ -231,8 +231,15 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             bool purged = true;
             pthread_mutex_lock(&large_mutex);
             map = sg_large_cache_take(need, &map_size, &purged);
+            size_t below = 0;
+            char *small = map ? NULL : sg_large_cache_take_below(need, &below);
             pthread_mutex_unlock(&large_mutex);
             if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
+            if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
+                map = sg_os_remap(small, below, need);
+                if (!map) sg_os_unmap(small, below);
+                else if (zero) memset(map, 0, below);
+            }
         }
         fresh = map == NULL;
         if (!map) map = sg_os_map(map_size);
@@ -355,6 +362,13 @@ static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len) 
     if (lost + lost_len < map + map_size) sg_os_unmap(lost + lost_len, (size_t)(map + map_size - lost - lost_len));
 }
 
+/* The fresh pages a growth added, [p, p+len) after old bytes: faulted in at once, the program
+ * being about to write them, unless the growth is far larger than the block (more than double:
+ * a reservation of capacity, maybe never used) or than 64 MiB. Called without the lock. */
+static void populate_growth(void *p, size_t len, size_t old) {
+    if (len && len <= 2 * old && len <= ((size_t)64 << 20)) sg_os_populate(p, len);
+}
+
 /* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
  * copied and the old range is left empty, then retired like a freed block's. The block keeps
  * its offset in the page, so it ends up to a page before its trailing guard (slack_intact
@@ -398,6 +412,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
         else drop_range(map, e.map_size, NULL, 0);
         return NULL;
     }
+    if (filled < left) populate_growth(body + done + filled, left - filled, done);
     sg_recycle_adopt(rest);
     e.pieces += more;
     e.map = (uintptr_t)map;
@@ -469,10 +484,12 @@ void *sg_large_realloc(void *p, size_t size) {
             entry_t ne = { .addr = (uintptr_t)q, .size = size, .map = (uintptr_t)q, .map_size = new_map, .owner = e->owner };
             if (e->owner)
                 atomic_fetch_add_explicit(&e->owner->mapped, new_map - e->map_size, memory_order_relaxed);
+            size_t was_map = e->map_size;
             table_remove(e);
             insert_and_unlock(&ne);
             VALGRIND_FREELIKE_BLOCK(p, 0);
             VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
+            populate_growth((char *)q + was_map, new_map - was_map, was_map);
             return q;
         }
     }
@@ -480,9 +497,13 @@ void *sg_large_realloc(void *p, size_t size) {
      * cost no page faults: a move costs a few system calls whatever the block holds, and
      * steps of an eighth or more cannot come often enough for its copy (once a block has too
      * many pieces) to add up */
+    size_t had = e->body_size;
     if (HARDENED_LARGE && !owner && e->body && size > old && size - old <= old / 8 && size <= SG_MAX_REQUEST &&
         grow_in_place(e, size)) {
+        size_t now = e->body_size;
+        char *added = (char *)e->body + had;
         pthread_mutex_unlock(&large_mutex);
+        populate_growth(added, now - had, had);
         return p;
     }
     if (HARDENED_LARGE && !owner && e->body && size > old && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {

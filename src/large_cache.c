@@ -53,6 +53,23 @@ void *sg_large_cache_take(size_t need, size_t *got, bool *purged) {
     return (void *)c.map;
 }
 
+/* On a miss: the largest resident cached mapping smaller than need, for the caller to grow
+ * (mremap): its pages are reused, only the rest is fresh. Its size in *got; NULL if none. */
+void *sg_large_cache_take_below(size_t need, size_t *got) {
+    size_t best = SG_LARGE_CACHE_SLOTS;
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        if (cache[i].map && !cache[i].purged && cache[i].map_size < need &&
+            (best == SG_LARGE_CACHE_SLOTS || cache[i].map_size > cache[best].map_size))
+            best = i;
+    }
+    if (best == SG_LARGE_CACHE_SLOTS) return NULL;
+    sg_large_cached_t c = cache[best];
+    cache[best].map = 0;
+    cache_bytes -= c.map_size;
+    *got = c.map_size;
+    return (void *)c.map;
+}
+
 /* Keep a freed mapping; false when it should be unmapped instead. A mapping pushed out to make
  * room is returned in *evict (0: none), for the caller to unmap after the lock. */
 bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size) {

@@ -38,6 +38,8 @@ bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 bool sg_os_reset(void *p, size_t size);
 /* Only the protection part of that: read-write, no protection key. false on ENOMEM. */
 bool sg_os_reset_protection(void *p, size_t size);
+/* Fault a read-write range in now, in one call (best effort). */
+void sg_os_populate(void *p, size_t size);
 /* Name a mapping in /proc/self/maps (best effort). */
 void sg_os_name(void *p, size_t size, const char *name);
 /* A monotonic clock in milliseconds, for purge delays. */

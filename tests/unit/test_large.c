@@ -97,11 +97,14 @@ static void test_large_realloc_moves_pages(void) {
     size_t wrong = 0;
     for (size_t i = 0; i < n; i++) wrong += q[i] != 0x3c;
     fill(q, 0x3d, n);
-    long faults = minor_faults() - before;   /* the new part is not touched yet: it faults */
+    /* realloc may fault the new part in itself (it is about to be written): at most `pages`
+     * faults; a copy into fresh pages would fault twice that */
+    long faults = minor_faults() - before;
     for (size_t i = n; i < 2 * n; i += 512) wrong += q[i] != 0;
     CHECK(wrong == 0, "%zu bytes wrong after growing %zu -> %zu", wrong, n, 2 * n);
     if (kernel_moves_pages() || !SG_LARGE_QUARANTINE)   /* fast builds: plain mremap */
-        CHECK(faults < (long)pages / 8, "%ld page faults reading and writing the moved %zu pages", faults, pages);
+        CHECK(faults < (long)pages + (long)pages / 8, "%ld page faults growing %zu pages to twice that, then reading and writing the moved ones",
+              faults, pages);
     free(q);
 
     /* pieces: free blocks of several sizes (recycled extents), then grow a block built from them */
