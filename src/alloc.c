@@ -124,6 +124,9 @@ void *sg_realloc_impl(void *p, size_t size) {
         size_t old_user = sg_vg_user_size(page, old), new_user = sg_vg_user_size(page, size);
         if (new_user > old_user) sg_vg_open((char *)p + old_user, new_user - old_user);
         if (SG_CANARY && size > old) memset((char *)p + old, 0, size - old);
+        /* shrinking: the bytes given up and the old canary read zero again (a free zeroes only
+         * up to the size it finds then) */
+        if (SG_ZERO_ON_FREE && SG_CANARY && size < old) memset((char *)p + size + 8, 0, old - size);
         sg_canary_write(page, p, size);
         VALGRIND_RESIZEINPLACE_BLOCK(p, old_user, new_user, 0);
         if (new_user < page->block_size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + new_user, page->block_size - new_user);

@@ -192,9 +192,9 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uint32_t idx;
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
-    sg_slot_check_live(page, p, idx);
+    size_t r = sg_slot_check_live(page, p, idx);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
-    sg_slot_zero(heap, page, p);
+    sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
     if (SG_QUARANTINE && (!page->first_class || owner)) {
         sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);

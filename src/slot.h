@@ -188,15 +188,20 @@ SG_INLINE sg_v2 sg_or_words(const char *s, size_t n) {
     return a | b | c | d;
 }
 
-SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot) {
+SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot, size_t r) {
     if (!SG_ZERO_ON_FREE) return;
     size_t bs = page->block_size;
     char *s = slot;
     if (sg_slot_size_changed(heap, &heap->zero_size, bs)) {
         sg_zero_upto256(s, bs - 16);
     } else if (bs > 512 || !SG_CANARY) {
-        if (bs > 4096) sg_slot_zero_large(slot, bs - SG_SIZE_WORD);
-        else memset(slot, 0, bs - SG_SIZE_WORD);
+        /* above 512 bytes, only what the block used: its r bytes and the canary after them.
+         * The rest of the slot reads zero already (it did when the slot was handed out: the
+         * write-after-free check, and before it this same zeroing; a realloc that shrinks a
+         * block in place clears what it gives up), unless an overflow jumped the canary */
+        size_t n = SG_CANARY && r + 8 < bs - SG_SIZE_WORD ? r + 8 : bs - SG_SIZE_WORD;
+        if (bs > 4096) sg_slot_zero_large(slot, n);
+        else memset(slot, 0, n);
         return;
     } else if (bs > 16) {
         sg_zero_words(s, bs - 16);

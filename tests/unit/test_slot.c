@@ -48,7 +48,7 @@ static void test_zero_clears_all_but_the_size_word(void) {
             fake_setup(bs);
             set_last(&fake.heap.zero_size, bs, changed);
             memset(fake.slot, 0xa5, bs);
-            sg_slot_zero(&fake.heap, &fake.page, fake.slot);
+            sg_slot_zero(&fake.heap, &fake.page, fake.slot, bs - 8);
             size_t left = 0, first = bs;
             for (size_t i = 0; i < bs - SG_SIZE_WORD; i++) {
                 if (fake.slot[i] && first == bs) first = i;
