@@ -440,11 +440,11 @@ static bool grow_in_place(entry_t *e, size_t size) {
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = e->addr - e->body;
     size_t body = page_round(off + size);
     if (body > e->map + e->map_size - guard - e->body) return false;
-    if (body > e->body_size && !sg_os_commit((char *)e->body + e->body_size, body - e->body_size)) return false;
     /* the page(s) of the old canary: the program may have made its block's end read-only
      * (elsewhere, what it set on its pages stays, as when glibc grows a block in place) */
     uintptr_t tail = (e->addr + e->size) & ~(uintptr_t)(SG_OS_PAGE - 1);
     if (slack_len(e) && !sg_os_reset_protection((void *)tail, e->body + e->body_size - tail)) return false;
+    if (body > e->body_size && !sg_os_commit((char *)e->body + e->body_size, body - e->body_size)) return false;
     memset((char *)e->addr + e->size, 0, slack_len(e));
     VALGRIND_RESIZEINPLACE_BLOCK((void *)e->addr, e->size, size, 0);
     live_bytes += body - e->body_size;
