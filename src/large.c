@@ -39,6 +39,15 @@ static size_t freed_pos;
  * the room reserved when a growth moved them. */
 #define HARDENED_LARGE (SG_GUARD_PAGES || SG_LARGE_QUARANTINE)
 
+/* ThreadSanitizer does not see mremap: a mapping moved to where a thread's stack was keeps the
+ * shadow of that thread's last writes, and the next owner's writes look like races. TSan builds
+ * (tests/sanitize.sh) map a fresh block instead of growing a smaller cached one. */
+#if defined(__SANITIZE_THREAD__)
+#define GROW_CACHED_OK 0
+#else
+#define GROW_CACHED_OK 1
+#endif
+
 static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
 
 static size_t hash_of(uintptr_t a) { return (size_t)((a >> 4) * 0x9e3779b97f4a7c15ULL >> 20); }
@@ -232,7 +241,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             pthread_mutex_lock(&large_mutex);
             map = sg_large_cache_take(need, &map_size, &purged);
             size_t below = 0;
-            char *small = map ? NULL : sg_large_cache_take_below(need, &below);
+            char *small = map || !GROW_CACHED_OK ? NULL : sg_large_cache_take_below(need, &below);
             pthread_mutex_unlock(&large_mutex);
             if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
             if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
