@@ -58,12 +58,13 @@ typedef struct sg_page_s {
     uint8_t dirty;               /* arena: memory not yet purged */
     uint8_t guarded;             /* arena: a guard follows the span */
     uint8_t first_class;         /* owned by an sg_heap_new heap: frees skip the quarantine */
+    uint8_t div_shift;           /* block_size = odd << div_shift */
     uint32_t units;              /* span length in arena units */
     uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t block_size;
-    uintptr_t start;             /* address of slot 0 */
-    uint32_t div_magic;          /* slot index = (offset * div_magic) >> 32 */
     uint32_t capacity;           /* slots in the page */
+    uintptr_t start;             /* address of slot 0 */
+    uint64_t div_inv;            /* the inverse of block_size's odd part, mod 2^64 */
     sg_keys_t keys;              /* free-link secrets of this page (encode.h) */
     uint64_t canary_key;         /* canary and size-word secret, independent of the link keys */
     _Atomic(sg_heap_t *) heap;   /* owner, NULL when abandoned */
@@ -210,14 +211,31 @@ void sg_page_release(sg_page_t *page);
 void sg_page_discard(sg_page_t *page);
 bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never);
 
+/* Slot arithmetic by exact division (Granlund and Montgomery; the divisibility test is
+ * Lemire's): with block_size = m << k, m odd, rotr(off * m^-1 mod 2^64, k) is off / block_size
+ * when block_size divides off, and more than 2^64 / block_size (so more than any capacity) when it
+ * does not. One multiply answers both "which slot" and "is it a slot start", for any offset. */
+SG_INLINE void sg_page_set_divisor(sg_page_t *page, uint32_t block_size) {
+    unsigned k = (unsigned)__builtin_ctz(block_size);
+    uint64_t m = block_size >> k, inv = m;   /* right to 3 bits; each step doubles them */
+    for (int i = 0; i < 5; i++) inv *= 2 - m * inv;
+    page->block_size = block_size;
+    page->div_shift = (uint8_t)k;
+    page->div_inv = inv;
+}
+SG_INLINE uint64_t sg_page_div(const sg_page_t *page, uintptr_t off) {
+    uint64_t q = (uint64_t)off * page->div_inv;
+    unsigned k = page->div_shift;
+    return (q >> k) | (q << ((64 - k) & 63));
+}
 SG_INLINE uint32_t sg_page_slot_index(const sg_page_t *page, uintptr_t off) {
-    return (uint32_t)(((uint64_t)off * page->div_magic) >> 32);
+    return (uint32_t)sg_page_div(page, off);
 }
 /* Does p designate the start of a slot of this page? (checks range and boundary) */
 SG_INLINE bool sg_page_slot_at(const sg_page_t *page, uintptr_t a, uint32_t *idx) {
-    uintptr_t off = a - page->start;
-    *idx = sg_page_slot_index(page, off);
-    return *idx < page->capacity && (uintptr_t)*idx * page->block_size == off;
+    uint64_t q = sg_page_div(page, a - page->start);
+    *idx = (uint32_t)q;
+    return q < page->capacity;
 }
 SG_INLINE bool sg_page_is_slot(const sg_page_t *page, uintptr_t a) {
     uint32_t idx;

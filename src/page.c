@@ -17,11 +17,10 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     uint32_t capacity = sg_page_capacity(cls);
     page->free = page->local_free = NULL;
     page->used = 0;
-    page->block_size = (uint32_t)bs;
+    sg_page_set_divisor(page, (uint32_t)bs);
     page->cls = (uint8_t)cls;
     page->start = sg_ro.arena_base + ((uintptr_t)(page - sg_ro.meta) << SG_UNIT_SHIFT);
     page->capacity = capacity;
-    page->div_magic = (uint32_t)(((uint64_t)1 << 32) / bs + 1);
     page->carved = 0;
     page->in_full = 0;
     page->next = page->prev = NULL;

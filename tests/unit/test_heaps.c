@@ -158,10 +158,10 @@ static void test_visit_after_a_forged_link(void) {
     if (!SG_ENCODE_FREELIST) {
         /* the last freed block heads the owner's list: its first word is the link */
         volatile uintptr_t *link = p[N - 2];
-        /* a wild pointer far past the page whose slot index, computed by a multiply that wraps,
-         * still looks in range */
+        /* a wild pointer far past the page, on a multiple of the slot size (a slot index
+         * computed by a multiply that wraps would look in range) */
         sg_page_t *page = sg_page_of((uintptr_t)p[N - 2]);
-        *link = page->start + (UINT64_MAX / page->div_magic + 1);
+        *link = page->start + ((uintptr_t)1 << 36) * page->block_size;
     }
     visit_t v = { 0, 0, 0 };
     sg_heap_visit(h, count_block, &v);

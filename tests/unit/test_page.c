@@ -10,10 +10,9 @@ static void test_slot_index_is_exact_for_every_class(void) {
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++) {
         sg_page_t pg;
         memset(&pg, 0, sizeof pg);
-        pg.block_size = sg_class_size[c];
+        sg_page_set_divisor(&pg, sg_class_size[c]);
         pg.start = 0x100000;
         pg.capacity = (uint32_t)(((size_t)sg_class_units[c] << SG_UNIT_SHIFT) / pg.block_size);
-        pg.div_magic = (uint32_t)(((uint64_t)1 << 32) / pg.block_size + 1);
         size_t span = (size_t)sg_class_units[c] << SG_UNIT_SHIFT;
         for (size_t off = 0; off < span; off += 16) {
             uint32_t idx = sg_page_slot_index(&pg, off);
@@ -22,6 +21,20 @@ static void test_slot_index_is_exact_for_every_class(void) {
             if (slot) REQUIRE(idx == off / pg.block_size, "class %u offset %zu -> %u", c, off, idx);
         }
         CHECK(!sg_page_is_slot(&pg, pg.start + 8), "class %u: misaligned pointer is a slot", c);
+        /* far from the page, either side: slot multiples past the end, below the start (the
+         * offset wraps), and the largest offsets */
+        static const uint64_t far[] = { 1, 2, 3, 1000, (uint64_t)1 << 20, (uint64_t)1 << 40 };
+        for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+            uintptr_t past = pg.start + ((uintptr_t)pg.capacity + far[i] - 1) * pg.block_size;
+            uintptr_t below = pg.start - (uintptr_t)far[i] * pg.block_size;
+            CHECK(!sg_page_is_slot(&pg, past), "class %u: slot %llu past the end is a slot", c,
+                  (unsigned long long)(pg.capacity + far[i] - 1));
+            CHECK(!sg_page_is_slot(&pg, below), "class %u: %llu slots below the start is a slot", c,
+                  (unsigned long long)far[i]);
+            CHECK(!sg_page_is_slot(&pg, pg.start - far[i] * 16), "class %u: %llu bytes below", c,
+                  (unsigned long long)(far[i] * 16));
+        }
+        CHECK(!sg_page_is_slot(&pg, pg.start + UINTPTR_MAX - 15), "class %u: the last offset", c);
     }
 }
 
