@@ -184,6 +184,15 @@ static bool slack_intact(const entry_t *e) {
 }
 
 /* ---- allocation --------------------------------------------------------------------------- */
+/* The fresh pages a growth added, [p, p+len) after old bytes: faulted in at once, the program
+ * being about to write them, unless the growth is far larger than the block (more than double:
+ * a reservation of capacity, maybe never used) or than 64 MiB. Called without the lock. Also
+ * for the fresh part of a fast malloc served by growing a smaller cached mapping: the program
+ * wrote all of a block of about that size before. */
+static void populate_growth(void *p, size_t len, size_t old) {
+    if (len && len <= 2 * old && len <= ((size_t)64 << 20)) sg_os_populate(p, len);
+}
+
 /* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
     return sg_large_alloc_owned(size, alignment, zero, NULL);
@@ -248,6 +257,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
                 map = sg_os_remap(small, below, need);
                 if (!map) sg_os_unmap(small, below);
                 else if (zero) memset(map, 0, below);
+                else populate_growth((char *)map + below, need - below, below);
             }
         }
         fresh = map == NULL;
@@ -369,13 +379,6 @@ static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len) 
     atomic_store_explicit(&move_backoff, 64, memory_order_relaxed);   /* near a kernel limit */
     if (lost > map) sg_os_unmap(map, (size_t)(lost - map));
     if (lost + lost_len < map + map_size) sg_os_unmap(lost + lost_len, (size_t)(map + map_size - lost - lost_len));
-}
-
-/* The fresh pages a growth added, [p, p+len) after old bytes: faulted in at once, the program
- * being about to write them, unless the growth is far larger than the block (more than double:
- * a reservation of capacity, maybe never used) or than 64 MiB. Called without the lock. */
-static void populate_growth(void *p, size_t len, size_t old) {
-    if (len && len <= 2 * old && len <= ((size_t)64 << 20)) sg_os_populate(p, len);
 }
 
 /* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
