@@ -54,7 +54,8 @@ void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero) {
             return NULL;
         }
         size_t bytes = (size + 2 * SG_OS_PAGE + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
-        if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit) {
+        if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit &&
+            (!sg_heap_make_room(heap) || atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit)) {
             errno = ENOMEM;
             return NULL;
         }

@@ -156,6 +156,16 @@ static size_t sweep_emptied(sg_heap_t *heap, bool all) {
     return pages;
 }
 
+/* A limited first-class heap at its limit, before it refuses: the blocks its quarantine holds go
+ * back to their pages and every emptied page goes back to the arena. True if it freed anything
+ * (then the caller checks the limit again). */
+bool sg_heap_make_room(sg_heap_t *heap) {
+    bool drained = sg_quarantine_drain(heap);
+    size_t before = atomic_load_explicit(&heap->mapped, memory_order_relaxed);
+    sweep_emptied(heap, true);
+    return drained || atomic_load_explicit(&heap->mapped, memory_order_relaxed) < before;
+}
+
 /* ---- frees delivered by other threads ------------------------------------------------------------ */
 static sg_block_t *delayed_next(sg_block_t *b, sg_page_t **page_out) {
     if (sg_unlikely(!sg_in_arena((uintptr_t)b))) sg_report_corrupt_list(b, 0);

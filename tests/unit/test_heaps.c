@@ -85,6 +85,27 @@ static void test_limit_refills(void) {
     sg_heap_destroy(h);
 }
 
+/* A limited heap filled with small blocks, all freed (secure builds: they wait in the heap's
+ * quarantine and keep their pages), then a large block well under the limit: the quarantine
+ * gives way and the emptied pages go back, as for a small block (the large path refused). */
+static void test_limit_large_after_small_freed(void) {
+    size_t limit = (size_t)2 << 20;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    REQUIRE(h, "sg_heap_new_limited");
+    static void *b[4096];
+    size_t n = 0;
+    while (n < 4096 && (b[n] = sg_heap_malloc(h, 3000)) != NULL) n++;
+    REQUIRE(n > 100, "only %zu blocks of 3000 bytes under a 2 MiB limit", n);
+    for (size_t i = 0; i < n; i++) sg_heap_free(h, b[i]);
+    errno = 0;
+    void *big = sg_heap_malloc(h, (size_t)1 << 20);
+    CHECK(big != NULL, "sg_heap_malloc(1 MiB) = NULL (errno %d) with nothing live, %zu bytes mapped", errno,
+          sg_heap_mapped(h));
+    CHECK(sg_heap_mapped(h) <= limit, "%zu bytes mapped", sg_heap_mapped(h));
+    sg_heap_free(h, big);
+    sg_heap_destroy(h);
+}
+
 static void *free_from_thread(void *arg) {
     void **blocks = arg;
     for (int i = 0; i < 1000; i++) sg_free(blocks[i]);
@@ -249,6 +270,7 @@ int main(void) {
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
     RUN(test_limit_refills);
+    RUN(test_limit_large_after_small_freed);
     RUN(test_blocks_freed_by_another_thread);
     return check_exit();
 }
