@@ -43,10 +43,10 @@ static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta
 bool sg_arena_init(void) {
     /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR.
      * Where the kernel will not reserve 64 GiB (ulimit -v, valgrind), ask for less, down to
-     * 64 MiB; and then take half of the most it would give: a limit on address space is
-     * shared with large blocks, the slot-state arrays and the program's own mappings, which an
-     * arena reserving all of it would starve (when the arena is full, small blocks are mapped
-     * directly, one by one). */
+     * 64 MiB. Below 1 GiB, take half of the most it would give: so tight a limit on address
+     * space is shared with large blocks, the slot-state arrays and the program's own mappings,
+     * which an arena reserving all of it would starve (when the arena is full, small blocks are
+     * mapped directly, one by one). */
     uint64_t r = sg_random_seed_thread(&A);
     size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT, size = SG_ARENA_SIZE;
     char *res = NULL;
@@ -56,11 +56,11 @@ bool sg_arena_init(void) {
         slack /= 2;
         slack &= ~(SG_UNIT_SIZE - 1);
     }
-    if (res && size < SG_ARENA_SIZE && size / 2 >= ARENA_MIN) {
+    if (res && size < ((size_t)1 << 30) && size / 2 >= ARENA_MIN) {
         sg_os_unmap(res, size + slack);
         size /= 2;
-        slack = 0;
-        res = sg_os_reserve(size, SG_UNIT_SIZE);
+        if (slack > size) slack = size;   /* the random slack fits in what was given back */
+        res = sg_os_reserve(size + slack, SG_UNIT_SIZE);
     }
     if (!res) return false;
     if (slack) sg_os_unmap(res, slack);
