@@ -207,6 +207,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
      * the canary below, the fork handlers that take large_mutex) must have run by now. An
      * atomic load once it has; false (ignored) inside start-up itself. */
     (void)sg_init_process();
+    int saved_errno = errno;   /* what failed on the way (a refused page move) is not reported */
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
     size_t body = page_round(size ? size : 1);
     size_t extra = alignment > SG_OS_PAGE ? alignment : 0;
@@ -279,6 +280,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     }
     VALGRIND_MALLOCLIKE_BLOCK((void *)user, size, 0, fresh || zero);
     (void)fresh;
+    errno = saved_errno;
     return (void *)user;
 nomem:
     errno = ENOMEM;
@@ -466,7 +468,7 @@ static bool grow_in_place(entry_t *e, size_t size) {
     return true;
 }
 
-void *sg_large_realloc(void *p, size_t size) {
+static void *large_realloc(void *p, size_t size) {
     pthread_mutex_lock(&large_mutex);
     entry_t *e = table_find((uintptr_t)p);
     if (!e) bad_pointer("invalid free", p);   /* realloc frees its argument */
@@ -533,6 +535,15 @@ void *sg_large_realloc(void *p, size_t size) {
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);
+    return q;
+}
+
+/* A realloc that succeeds leaves errno as it found it, whatever failed on the way (a move the
+ * kernel refused before a copy worked). */
+void *sg_large_realloc(void *p, size_t size) {
+    int saved = errno;
+    void *q = large_realloc(p, size);
+    if (q) errno = saved;
     return q;
 }
 
