@@ -4,7 +4,7 @@
  * below 1 GiB: every block was then mapped on its own and malloc failed after about 22,000
  * small blocks. The program runs itself again with the limit set (slabguard starts at the
  * first malloc, which has long happened in this one), and the child allocates 200,000 small
- * blocks (about 50 MB), then a 64 MiB one, and frees them. */
+ * blocks (about 50 MB), then a 64 MiB one, and frees them. The same under 2 GiB, with more. */
 #include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,14 +13,14 @@
 #include "../check.h"
 #include "slabguard.h"
 
-#define LIMIT ((rlim_t)768 << 20)
-enum { N = 200000 };
+enum { N = 200000, N_LARGE_LIMIT = 850000 };
 
-static int child(void)
+/* n blocks of 16..495 bytes (or of `fixed` bytes), a 64 MiB block, all freed */
+static int child(int n, size_t fixed)
 {
-    static void *v[N];
-    for (int i = 0; i < N; i++) {
-        size_t size = 16 + (size_t)(i * 7919) % 480;
+    static void *v[N_LARGE_LIMIT];
+    for (int i = 0; i < n; i++) {
+        size_t size = fixed ? fixed : 16 + (size_t)(i * 7919) % 480;
         v[i] = malloc(opaque_size(size));
         if (v[i] == NULL) {
             printf("malloc(%zu) #%d = NULL (errno %d)\n", size, i, errno);
@@ -35,7 +35,7 @@ static int child(void)
     }
     memset(big, 1, (size_t)64 << 20);
     free(big);
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < n; i++)
         free(v[i]);
     sg_stats_t s;
     sg_stats_get(&s);
@@ -43,19 +43,19 @@ static int child(void)
     return 0;
 }
 
-static void test_start_under_an_address_limit(void)
+static void run_under(rlim_t limit, const char *mode)
 {
     int out[2], err[2];
     REQUIRE(pipe(out) == 0 && pipe(err) == 0, "pipe");
     pid_t pid = fork();
     REQUIRE(pid >= 0, "fork");
     if (pid == 0) {
-        struct rlimit rl = { LIMIT, LIMIT };
+        struct rlimit rl = { limit, limit };
         dup2(out[1], 1);
         dup2(err[1], 2);
         if (setrlimit(RLIMIT_AS, &rl) != 0)
             _exit(3);
-        char *argv[] = { "address_limit", "child", NULL };
+        char *argv[] = { "address_limit", (char *)mode, NULL };
         execv("/proc/self/exe", argv);
         _exit(4);
     }
@@ -71,15 +71,24 @@ static void test_start_under_an_address_limit(void)
     int status;
     REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child under a %llu MiB limit: status %#x, %s",
-          (unsigned long long)(LIMIT >> 20), status, o);
+          (unsigned long long)(limit >> 20), status, o);
     CHECK(strncmp(o, "done:", 5) == 0, "child output: %s", o);
     CHECK(e[0] == 0, "the child warned: %s", e);
 }
 
+static void test_start_under_an_address_limit(void) { run_under((rlim_t)768 << 20, "child"); }
+
+/* Under a 2 GiB limit the arena takes the 1 GiB it can reserve (it took half of that once, and
+ * small blocks ran out at 465 MiB): 850,000 blocks of 1000 bytes (810 MiB) fit. */
+static void test_most_of_a_larger_limit(void) { run_under((rlim_t)2 << 30, "child-large"); }
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "child") == 0)
-        return child();
+        return child(N, 0);
+    if (argc > 1 && strcmp(argv[1], "child-large") == 0)
+        return child(N_LARGE_LIMIT, 1000);
     RUN(test_start_under_an_address_limit);
+    RUN(test_most_of_a_larger_limit);
     return check_exit();
 }
