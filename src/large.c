@@ -41,11 +41,12 @@ static size_t freed_pos;
 
 /* ThreadSanitizer does not see mremap: a mapping moved to where a thread's stack was keeps the
  * shadow of that thread's last writes, and the next owner's writes look like races. TSan builds
- * (tests/sanitize.sh) map a fresh block instead of growing a smaller cached one. */
+ * (tests/sanitize.sh) never mremap a fast block: they map a fresh one instead of growing a
+ * smaller cached one, and copy where realloc would grow or move the mapping. */
 #if defined(__SANITIZE_THREAD__)
-#define GROW_CACHED_OK 0
+#define MREMAP_OK 0
 #else
-#define GROW_CACHED_OK 1
+#define MREMAP_OK 1
 #endif
 
 static size_t page_round(size_t n) { return (n + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1); }
@@ -251,7 +252,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             pthread_mutex_lock(&large_mutex);
             map = sg_large_cache_take(need, &map_size, &purged);
             size_t below = 0;
-            char *small = map || !GROW_CACHED_OK ? NULL : sg_large_cache_take_below(need, &below);
+            char *small = map || !MREMAP_OK ? NULL : sg_large_cache_take_below(need, &below);
             pthread_mutex_unlock(&large_mutex);
             if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
             if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
@@ -490,7 +491,7 @@ static void *large_realloc(void *p, size_t size) {
      * copy, no fault on the old pages). */
     bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size > SG_MAX_CLASS && sg_large_cache_has(page_round(size));
     sg_heap_t *owner = e->owner;
-    if (!grow_cached && !owner && !HARDENED_LARGE && e->addr == e->map && size > SG_MAX_CLASS &&
+    if (MREMAP_OK && !grow_cached && !owner && !HARDENED_LARGE && e->addr == e->map && size > SG_MAX_CLASS &&
         size <= SG_MAX_REQUEST) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
