@@ -271,7 +271,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     if (sg_unlikely(heap->rng_epoch != sg_fork_epoch)) sg_heap_reseed(heap);   /* a forked child */
     sg_heap_collect_delayed(heap);
     sg_page_t *page = find_page(heap, cls);
-    if (sg_unlikely(!page) && heap->limit && sg_quarantine_drain(heap)) page = find_page(heap, cls);
+    if (sg_unlikely(!page) && heap->limit && sg_heap_make_room(heap)) page = find_page(heap, cls);
     heap->current[cls] = page ? page : &sg_page_empty;
     if (sg_unlikely(!page)) {
         /* the arena is full or the kernel refuses: a directly mapped block still may work

@@ -46,8 +46,8 @@ void *sg_os_reserve(size_t size, size_t align) { return reserve(size, align, MAP
 /* The same, but the kernel counts what sg_os_commit makes writable in it, and refuses it
  * (ENOMEM) as it refuses a read-write mmap of that size: malloc(1 TiB) fails, as under glibc,
  * instead of succeeding and leaving the program to die at the first touch. A PROT_NONE range
- * costs nothing until then. (Once written, a range stays counted when made inaccessible
- * again, until it is unmapped: the large quarantine holds at most 64 such ranges.) */
+ * costs nothing until then. (A freed block's range, emptied and made inaccessible again, shows
+ * no longer counted in /proc/self/smaps on Linux 6.18; at worst the large quarantine holds 64.) */
 void *sg_os_reserve_accounted(size_t size, size_t align) { return reserve(size, align, 0); }
 
 void *sg_os_map(size_t size) {
@@ -146,9 +146,6 @@ bool sg_os_reset(void *p, size_t size) {
     (void)munlock(p, size);
     return true;
 }
-
-/* Unmap a range, or, when the kernel cannot split a mapping for it (vm.max_map_count), give its
- * memory back and leave the address space mapped. */
 
 /* Fault [p, p+size) in now, read-write, in one call: a block that realloc grew is about to be
  * written, and one system call costs far less than a page fault per 4 KiB page (on the bench's
