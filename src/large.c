@@ -218,7 +218,8 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0 };
     if (HARDENED_LARGE) {
-        map = sg_os_reserve_accounted(map_size, SG_OS_PAGE);
+        /* a body of a huge page or more starts on one (below) */
+        map = sg_os_reserve_accounted(map_size, body >= SG_OS_HUGE && !extra ? SG_OS_HUGE : SG_OS_PAGE, guard);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
         if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
@@ -230,6 +231,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             sg_os_unmap(map, map_size);
             goto nomem;
         }
+        sg_os_huge((char *)body_at, body);
         e.body = body_at;
         e.body_size = body;
         /* against the trailing guard: an overflow past the size, rounded to the alignment,
@@ -258,13 +260,14 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
                 map = sg_os_remap(small, below, need);
                 if (!map) sg_os_unmap(small, below);
-                else if (zero) memset(map, 0, below);
+                else if (sg_os_huge(map, need), zero) memset(map, 0, below);
                 else populate_growth((char *)map + below, need - below, below);
             }
         }
         fresh = map == NULL;
-        if (!map) map = sg_os_map(map_size);
+        if (!map) map = map_size >= SG_OS_HUGE ? sg_os_map_aligned(map_size, SG_OS_HUGE) : sg_os_map(map_size);
         if (!map) goto nomem;
+        if (fresh) sg_os_huge(map, map_size);
         user = (uintptr_t)map;
         if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
     }
@@ -408,8 +411,9 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
      * its new size in place (grow_in_place); its first page is the trailing guard */
     size_t room = page_round(off + (size <= SG_MAX_REQUEST / 2 ? 2 * size : size));
     e.map_size = room + 2 * guard;
-    char *map = sg_os_reserve_accounted(e.map_size, SG_OS_PAGE), *body = map + guard;
+    char *map = sg_os_reserve_accounted(e.map_size, room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, guard);
     if (!map) return NULL;
+    char *body = map + guard;
     size_t lost_at, lost_len;
     if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost_at,
                               &lost_len)) {
@@ -427,6 +431,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
         else drop_range(map, e.map_size, NULL, 0);
         return NULL;
     }
+    sg_os_huge(body, room);   /* the headroom too: grow_in_place commits it */
     if (filled < left) populate_growth(body + done + filled, left - filled, done);
     sg_recycle_adopt(rest);
     e.pieces += more;
@@ -496,6 +501,7 @@ static void *large_realloc(void *p, size_t size) {
         size_t new_map = page_round(size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
+            sg_os_huge(q, new_map);
             entry_t ne = { .addr = (uintptr_t)q, .size = size, .map = (uintptr_t)q, .map_size = new_map, .owner = e->owner };
             if (e->owner)
                 atomic_fetch_add_explicit(&e->owner->mapped, new_map - e->map_size, memory_order_relaxed);

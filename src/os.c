@@ -28,11 +28,13 @@ static _Noreturn void os_fail(const char *what, void *p, size_t size) {
     sg_report_fatal(what, p, size);
 }
 
-static void *reserve(size_t size, size_t align, int flags) {
-    size_t span = size + align;
-    char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+/* size bytes at an address a with a + lead aligned to align (a power of two, >= the page):
+ * mapped with some slack, which is cut off again. */
+static void *reserve(size_t size, size_t align, size_t lead, int prot, int flags) {
+    size_t span = align > SG_OS_PAGE ? size + align : size;
+    char *p = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p == MAP_FAILED) return NULL;
-    uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    uintptr_t a = (((uintptr_t)p + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
     size_t head = a - (uintptr_t)p, tail = span - head - size;
     if (head) munmap(p, head);
     if (tail) munmap((char *)a + size, tail);
@@ -41,14 +43,42 @@ static void *reserve(size_t size, size_t align, int flags) {
 
 /* Address space only: what is committed in it later is not counted against the kernel's
  * overcommit limit (the arena: its pages come and go one by one). */
-void *sg_os_reserve(size_t size, size_t align) { return reserve(size, align, MAP_NORESERVE); }
+void *sg_os_reserve(size_t size, size_t align) { return reserve(size, align, 0, PROT_NONE, MAP_NORESERVE); }
 
 /* The same, but the kernel counts what sg_os_commit makes writable in it, and refuses it
  * (ENOMEM) as it refuses a read-write mmap of that size: malloc(1 TiB) fails, as under glibc,
  * instead of succeeding and leaving the program to die at the first touch. A PROT_NONE range
  * costs nothing until then. (A freed block's range, emptied and made inaccessible again, shows
  * no longer counted in /proc/self/smaps on Linux 6.18; at worst the large quarantine holds 64.) */
-void *sg_os_reserve_accounted(size_t size, size_t align) { return reserve(size, align, 0); }
+void *sg_os_reserve_accounted(size_t size, size_t align, size_t lead) {
+    return reserve(size, align, lead, PROT_NONE, 0);
+}
+
+void *sg_os_map_aligned(size_t size, size_t align) {
+    return reserve(size, align, 0, PROT_READ | PROT_WRITE, 0);
+}
+
+/* Where the range [p, p+size) may take transparent huge pages, ask for them (best effort: a
+ * kernel built without them, or with them off, refuses; nothing changes then). */
+void sg_os_huge(void *p, size_t size) {
+#ifdef MADV_HUGEPAGE
+    if (size < SG_OS_HUGE) return;
+    int saved = errno;
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    errno = saved;
+#else
+    (void)p, (void)size;
+#endif
+}
+
+/* An empty reservation of size bytes at the same offset as p in a huge page, so that the
+ * kernel can move p's page tables whole onto it (and its huge pages stay huge). NULL when
+ * size is under a huge page or the kernel refuses. */
+static char *congruent_to(const void *p, size_t size) {
+    if (size < SG_OS_HUGE) return NULL;
+    size_t lead = (SG_OS_HUGE - (uintptr_t)p % SG_OS_HUGE) % SG_OS_HUGE;
+    return reserve(size, SG_OS_HUGE, lead, PROT_NONE, MAP_NORESERVE);
+}
 
 void *sg_os_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -93,14 +123,33 @@ void sg_os_purge(void *p, size_t size) {
     os_fail("madvise failure", p, size);
 }
 
+/* In place when the kernel can; else to a range at the same offset in a huge page as p. */
 void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
-    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+    char *to = NULL;
+    if (new_size >= SG_OS_HUGE) {
+        if (mremap(p, old_size, new_size, 0) != MAP_FAILED) return p;
+        to = congruent_to(p, new_size);
+    }
+    void *q = MAP_FAILED;
+    if (to) {
+        q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+        if (q == MAP_FAILED) munmap(to, new_size);
+    }
+    if (q == MAP_FAILED) q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;
 }
 
-/* Move the pages of [p, p+size) to a new address the kernel picks; the old range stays mapped
- * and reads zero. NULL on failure (*unsupported: the kernel has no MREMAP_DONTUNMAP). */
+/* Move the pages of [p, p+size) to a new address (at p's offset in a huge page: whole page
+ * tables move, and a copy of each entry, on some hypervisors a trap at the next access of each
+ * page, is saved); the old range stays mapped and reads zero. NULL on failure (*unsupported:
+ * the kernel has no MREMAP_DONTUNMAP). */
 void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
+    char *to = congruent_to(p, size);
+    if (to) {
+        void *q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_DONTUNMAP | MREMAP_FIXED, to);
+        if (q != MAP_FAILED) return q;
+        munmap(to, size);
+    }
     /* the fifth argument is read with MREMAP_DONTUNMAP (a hint that must be page-aligned):
      * pass it, or the kernel sees whatever the register held */
     void *q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)0);

@@ -12,8 +12,14 @@
  * >= the OS page; the result is aligned to it. NULL when the kernel refuses. */
 void *sg_os_reserve(size_t size, size_t align);
 /* The same, but what sg_os_commit later makes writable in it counts against the kernel's
- * overcommit limit: a commit larger than the kernel allows fails (false) instead. */
-void *sg_os_reserve_accounted(size_t size, size_t align);
+ * overcommit limit: a commit larger than the kernel allows fails (false) instead. The address
+ * lead bytes into the result is aligned, not the result. */
+void *sg_os_reserve_accounted(size_t size, size_t align, size_t lead);
+/* A read-write zero-filled mapping aligned to align. NULL when the kernel refuses. */
+void *sg_os_map_aligned(size_t size, size_t align);
+/* Transparent huge pages: their size, and asking for them on a range (best effort). */
+#define SG_OS_HUGE ((size_t)2 << 20)
+void sg_os_huge(void *p, size_t size);
 /* Map size bytes read-write, zero-filled. NULL on ENOMEM. */
 void *sg_os_map(size_t size);
 /* Unmap a range obtained from the functions above (or part of one); where the mapping budget
