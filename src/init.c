@@ -149,7 +149,7 @@ static long parse_number(const char *v) {
 /* Unknown SLABGUARD_* names: one warning each, so a typo does not silently leave a process
  * less protected than its operator thinks. */
 static void warn_unknown_options(void) {
-    static const char *const known[] = { "VERBOSE", "STATS", "QUARANTINE", "GUARD_EVERY", "PURGE_DELAY", "LIB" };
+    static const char *const known[] = { "VERBOSE", "STATS", "QUARANTINE", "GUARD_EVERY", "PURGE_DELAY", "THP", "LIB" };
     extern char **environ;
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, "SLABGUARD_", 10) != 0) continue;
@@ -183,6 +183,9 @@ static void read_options(void) {
     /* milliseconds a free page stays resident before it is purged (0..60000; default 1000) */
     n = parse_number(getenv("SLABGUARD_PURGE_DELAY"));
     if (n >= 0 && n <= 60000) sg_ro.purge_delay_ms = (uint64_t)n + 1; /* 0 in sg_ro means unset */
+    /* large blocks ask for transparent huge pages where the system leaves it to programs */
+    v = getenv("SLABGUARD_THP");
+    sg_ro.thp = v && *v && *v != '0';
     warn_unknown_options();
 }
 

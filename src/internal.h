@@ -147,6 +147,7 @@ typedef union sg_ro_u {
         size_t quarantine_slots; /* per-thread ring size: the compiled floor or more (option) */
         uint64_t purge_delay_ms; /* option + 1, or 0 for the default */
         int verbose, stats_at_exit;
+        int thp;                 /* SLABGUARD_THP=1: ask for transparent huge pages */
     };
     char page[4096];
 } sg_ro_t;

@@ -58,11 +58,14 @@ void *sg_os_map_aligned(size_t size, size_t align) {
     return reserve(size, align, 0, PROT_READ | PROT_WRITE, 0);
 }
 
-/* Where the range [p, p+size) may take transparent huge pages, ask for them (best effort: a
- * kernel built without them, or with them off, refuses; nothing changes then). */
+/* With SLABGUARD_THP=1, ask for transparent huge pages on [p, p+size) (best effort: a kernel
+ * built without them, or with them off, refuses; nothing changes then). Off by default, as in
+ * glibc (its hugetlb tunable), jemalloc and mimalloc: a block touched sparsely would hold up to
+ * 2 MiB per touch (64 MiB touched every 1 MiB: 67 MiB resident instead of 2 MiB). The system's
+ * own policy (THP "always") still applies, and the huge-page alignment of large blocks helps it. */
 void sg_os_huge(void *p, size_t size) {
 #ifdef MADV_HUGEPAGE
-    if (size < SG_OS_HUGE) return;
+    if (size < SG_OS_HUGE || !sg_ro.thp) return;
     int saved = errno;
     (void)madvise(p, size, MADV_HUGEPAGE);
     errno = saved;

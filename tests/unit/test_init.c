@@ -32,6 +32,30 @@ static int report_first_large(void) {
     return 0;
 }
 
+/* Child mode: whether the mapping under a 4 MiB block asks for huge pages ("hg" among its
+ * VmFlags in /proc/self/smaps), and whether the block's first huge-page boundary is in it. */
+static int report_thp(void) {
+    char *p = opaque_ptr(malloc(opaque_size(4 << 20)));
+    memset(p, 1, 4 << 20);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return 2;
+    char line[512];
+    int inside = 0, hg = -1;
+    uintptr_t a = (uintptr_t)p;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) inside = a >= lo && a < hi;
+        else if (inside && strncmp(line, "VmFlags:", 8) == 0) hg = strstr(line, " hg") != NULL;
+    }
+    fclose(f);
+    free(p);
+    printf("hg=%d\n", hg);
+    return 0;
+}
+
+/* The child mode run_with asks for: report() unless set. */
+static const char *child_mode = "SG_TEST_INIT_CHILD=1";
+
 /* Run ourselves with one extra variable; capture stdout and stderr. */
 static void run_with(const char *self, const char *var, char *out, size_t outlen, char *err, size_t errlen) {
     int o[2], e[2];
@@ -40,7 +64,7 @@ static void run_with(const char *self, const char *var, char *out, size_t outlen
     if (pid == 0) {
         dup2(o[1], 1);
         dup2(e[1], 2);
-        char *env[] = { (char *)var, "SG_TEST_INIT_CHILD=1", NULL };
+        char *env[] = { (char *)var, (char *)child_mode, "SG_TEST_INIT_CHILD=1", NULL };
         execle(self, self, (char *)NULL, env);
         _exit(127);
     }
@@ -128,8 +152,21 @@ static void test_unknown_option_warns(void) {
     CHECK(strstr(out, "verbose=1") && strstr(err, "slabguard 0.") && !strstr(err, "unknown"), "verbose: %s / %s", out, err);
 }
 
+/* SLABGUARD_THP=1 asks for transparent huge pages on large blocks; without it slabguard
+ * leaves the system's policy alone (a sparsely touched block stays small). */
+static void test_thp_option(void) {
+    child_mode = "SG_TEST_INIT_THP=1";
+    run_with(self, "SG_NOTHING=1", out, sizeof out, err, sizeof err);
+    CHECK(strcmp(out, "hg=0\n") == 0, "a large block asks for huge pages by default: %s", out);
+    run_with(self, "SLABGUARD_THP=1", out, sizeof out, err, sizeof err);
+    CHECK(strcmp(out, "hg=1\n") == 0, "SLABGUARD_THP=1: %s", out);
+    CHECK(err[0] == 0, "SLABGUARD_THP=1 warned: %s", err);
+    child_mode = "SG_TEST_INIT_CHILD=1";
+}
+
 int main(int argc, char **argv) {
     (void)argc;
+    if (getenv("SG_TEST_INIT_THP")) return report_thp();
     if (getenv("SG_TEST_INIT_FIRST_LARGE")) return report_first_large();
     if (getenv("SG_TEST_INIT_CHILD")) return report();
     self = argv[0];
@@ -137,6 +174,7 @@ int main(int argc, char **argv) {
     RUN(test_options_tighten);
     RUN(test_unknown_option_warns);
     RUN(test_first_allocation_large);
+    RUN(test_thp_option);
     RUN(test_options_ignored_when_setgid);
     return check_exit();
 }
