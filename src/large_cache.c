@@ -76,13 +76,21 @@ bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t
     *evict = 0;
     if (map_size > CACHE_MAX_BYTES / 4) return false;
     uint64_t now = sg_os_now_ms();
-    size_t slot = SG_LARGE_CACHE_SLOTS, oldest = 0;
+    size_t slot = SG_LARGE_CACHE_SLOTS, oldest = 0, smallest = 0;
     for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
         if (!cache[i].map) { if (slot == SG_LARGE_CACHE_SLOTS) slot = i; continue; }
         if (cache[i].freed_ms < cache[oldest].freed_ms || !cache[oldest].map) oldest = i;
+        if (cache[i].map_size < cache[smallest].map_size || !cache[smallest].map) smallest = i;
+    }
+    /* Every slot taken (the tails of split mappings add up): the smallest entry makes room,
+     * or this mapping is not kept when it is the smallest. Evicting the oldest instead threw
+     * out large mappings for small tails; refaulting them doubled big's page faults. */
+    if (slot == SG_LARGE_CACHE_SLOTS) {
+        if (cache[smallest].map_size >= map_size) return false;
+        oldest = smallest;
     }
     if (slot == SG_LARGE_CACHE_SLOTS || cache_bytes + map_size > CACHE_MAX_BYTES) {
-        slot = oldest;               /* make room: the oldest goes */
+        slot = oldest;               /* make room: the oldest goes (or the smallest, above) */
         *evict = cache[slot].map;
         *evict_size = cache[slot].map_size;
         cache_bytes -= cache[slot].map_size;

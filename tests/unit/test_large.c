@@ -328,6 +328,47 @@ static void test_large_recycled_pages_forget_guard_markers(void) {
     }
 }
 
+/* Fast builds' cache of freed mappings: with every slot taken (split tails add up), a larger
+ * mapping pushes out the smallest entry, not the oldest (a large mapping thrown out for a small
+ * tail is refaulted page by page), and a mapping smaller than every entry is not kept. Driven
+ * directly, under large.c's lock, on mappings of this test's own. */
+static void test_large_cache_keeps_the_largest(void) {
+    sg_large_cached_t was[SG_LARGE_CACHE_SLOTS];
+    sg_large_lock();
+    size_t had = sg_large_cache_drain(was);
+    sg_large_unlock();
+    for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
+    const size_t unit = 64 << 10;
+    char *m = mmap(NULL, (SG_LARGE_CACHE_SLOTS + 2) * 4 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(m != MAP_FAILED, "mmap");
+    uintptr_t evict = 0, small_at = 0;
+    size_t evict_size = 0;
+    bool kept = true;
+    sg_large_lock();
+    /* the first entry is the oldest and the largest; then 2-unit entries; one of 1 unit */
+    for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
+        size_t n = i == 0 ? 4 * unit : i == 5 ? unit : 2 * unit;
+        if (i == 5) small_at = (uintptr_t)m + i * 4 * unit;
+        kept &= sg_large_cache_put((uintptr_t)m + i * 4 * unit, n, &evict, &evict_size) && !evict;
+    }
+    bool bigger = sg_large_cache_put((uintptr_t)m + SG_LARGE_CACHE_SLOTS * 4 * unit, 3 * unit, &evict, &evict_size);
+    uintptr_t out = evict;
+    size_t out_size = evict_size;
+    bool tiny = sg_large_cache_put((uintptr_t)m + (SG_LARGE_CACHE_SLOTS + 1) * 4 * unit, unit / 2, &evict, &evict_size);
+    size_t got = 0;
+    bool purged;
+    void *largest = sg_large_cache_take(4 * unit, &got, &purged);
+    size_t n = sg_large_cache_drain(was);
+    sg_large_unlock();
+    CHECK(kept, "the cache did not keep %d mappings", SG_LARGE_CACHE_SLOTS);
+    CHECK(bigger && out == small_at && out_size == unit, "a larger mapping evicted %#lx (%zu bytes), not the smallest entry %#lx",
+          (unsigned long)out, out_size, (unsigned long)small_at);
+    CHECK(!tiny, "a mapping smaller than every entry was kept in a full cache");
+    CHECK(largest == m && got == 4 * unit, "the oldest, largest entry was pushed out: took %p (%zu bytes)", largest, got);
+    CHECK(n == SG_LARGE_CACHE_SLOTS - 1, "%zu entries left, want %d", n, SG_LARGE_CACHE_SLOTS - 1);
+    munmap(m, (SG_LARGE_CACHE_SLOTS + 2) * 4 * unit);
+}
+
 int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
@@ -339,5 +380,6 @@ int main(void) {
     RUN(test_large_recycled_after_mprotect);
     RUN(test_large_recycled_pages_forget_madvise);
     RUN(test_large_recycled_pages_forget_guard_markers);
+    RUN(test_large_cache_keeps_the_largest);
     return check_exit();
 }
