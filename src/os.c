@@ -175,13 +175,19 @@ bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     return false;
 }
 
-/* Read-write with no protection key, whatever the program set with mprotect or pkey_mprotect. */
+/* Read-write with no protection key, whatever the program set with mprotect or pkey_mprotect.
+ * Without protection keys (most machines) pkey_mprotect fails with EINVAL or ENOSYS, and then
+ * no page of the process can carry a key: after the first such failure, mprotect alone (one
+ * system call instead of two, twice per recycled piece). */
+static _Atomic(int) no_pkeys;
+
 bool sg_os_reset_protection(void *p, size_t size) {
-    /* without protection keys (most machines) pkey_mprotect fails with EINVAL: a successful
-     * malloc or realloc must not leave that in errno */
-    int saved = errno;
-    if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) == 0) return true;
-    errno = saved;
+    if (!atomic_load_explicit(&no_pkeys, memory_order_relaxed)) {
+        int saved = errno;   /* a successful malloc or realloc leaves errno alone */
+        if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, 0) == 0) return true;
+        if (errno == EINVAL || errno == ENOSYS) atomic_store_explicit(&no_pkeys, 1, memory_order_relaxed);
+        errno = saved;
+    }
     return protect(p, size, PROT_READ | PROT_WRITE);
 }
 
