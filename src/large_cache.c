@@ -86,7 +86,9 @@ bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t
      * or this mapping is not kept when it is the smallest. Evicting the oldest instead threw
      * out large mappings for small tails; refaulting them doubled big's page faults. */
     if (slot == SG_LARGE_CACHE_SLOTS) {
-        if (cache[smallest].map_size >= map_size) return false;
+        if (cache[smallest].map_size >= map_size ||
+            cache_bytes - cache[smallest].map_size + map_size > CACHE_MAX_BYTES)
+            return false;   /* (evicting it would not make room in bytes: nothing goes) */
         oldest = smallest;
     }
     if (slot == SG_LARGE_CACHE_SLOTS || cache_bytes + map_size > CACHE_MAX_BYTES) {

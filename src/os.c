@@ -74,15 +74,6 @@ void sg_os_huge(void *p, size_t size) {
 #endif
 }
 
-/* An empty reservation of size bytes at the same offset as p in a huge page, so that the
- * kernel can move p's page tables whole onto it (and its huge pages stay huge). NULL when
- * size is under a huge page or the kernel refuses. */
-static char *congruent_to(const void *p, size_t size) {
-    if (size < SG_OS_HUGE) return NULL;
-    size_t lead = (SG_OS_HUGE - (uintptr_t)p % SG_OS_HUGE) % SG_OS_HUGE;
-    return reserve(size, SG_OS_HUGE, lead, PROT_NONE, MAP_NORESERVE);
-}
-
 void *sg_os_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -126,33 +117,16 @@ void sg_os_purge(void *p, size_t size) {
     os_fail("madvise failure", p, size);
 }
 
-/* In place when the kernel can; else to a range at the same offset in a huge page as p. */
 void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
-    char *to = NULL;
-    if (new_size >= SG_OS_HUGE) {
-        if (mremap(p, old_size, new_size, 0) != MAP_FAILED) return p;
-        to = congruent_to(p, new_size);
-    }
-    void *q = MAP_FAILED;
-    if (to) {
-        q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-        if (q == MAP_FAILED) munmap(to, new_size);
-    }
-    if (q == MAP_FAILED) q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;
 }
 
-/* Move the pages of [p, p+size) to a new address (at p's offset in a huge page: whole page
- * tables move, and a copy of each entry, on some hypervisors a trap at the next access of each
- * page, is saved); the old range stays mapped and reads zero. NULL on failure (*unsupported:
- * the kernel has no MREMAP_DONTUNMAP). */
+/* Move the pages of [p, p+size) to a new address the kernel picks; the old range stays mapped
+ * and reads zero. NULL on failure (*unsupported: the kernel has no MREMAP_DONTUNMAP). Never with
+ * MREMAP_FIXED: with it, Linux 6.18 moves a range made of several mappings, and can stop
+ * midway; without it, such a range is refused whole (EFAULT), which recycle.c relies on. */
 void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
-    char *to = congruent_to(p, size);
-    if (to) {
-        void *q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_DONTUNMAP | MREMAP_FIXED, to);
-        if (q != MAP_FAILED) return q;
-        munmap(to, size);
-    }
     /* the fifth argument is read with MREMAP_DONTUNMAP (a hint that must be page-aligned):
      * pass it, or the kernel sees whatever the register held */
     void *q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)0);

@@ -369,6 +369,46 @@ static void test_large_cache_keeps_the_largest(void) {
     munmap(m, (SG_LARGE_CACHE_SLOTS + 2) * 4 * unit);
 }
 
+/* A large block whose pages form several kernel mappings (the program set MADV_DONTFORK on
+ * parts of it), grown by realloc with the mapping count a few short of vm.max_map_count: the
+ * kernel may refuse any move, but realloc must never return the block with its contents lost.
+ * (A move with MREMAP_FIXED took such a range and stopped midway; the copy that followed read
+ * the emptied old range.) Each try runs in a child: the mappings it uses up stay there. */
+static int realloc_near_map_limit(size_t k) {
+    size_t n = (size_t)6 << 20;
+    unsigned char *p = opaque_ptr(malloc(opaque_size(n)));
+    if (!p) return 2;
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 31 + 7);
+    char *pg = (char *)(((uintptr_t)p + (2 << 20)) & ~(uintptr_t)4095);
+    for (int j = 0; j < 4; j++) (void)madvise(pg + j * (256 << 10), 4096, MADV_DONTFORK);
+    size_t pages = 70000, split;
+    char *hog = mmap(NULL, pages * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (hog == MAP_FAILED) return 2;
+    for (split = 1; split < pages; split += 2)   /* one more mapping per call, up to the limit */
+        if (mprotect(hog + split * 4096, 4096, PROT_NONE)) break;
+    for (size_t i = 0; i < k && split >= 2; i++) {
+        split -= 2;
+        (void)mprotect(hog + split * 4096, 4096, PROT_READ);
+    }
+    unsigned char *q = realloc(p, (size_t)16 << 20);
+    if (!q) return 0;   /* refused: allowed, p is intact */
+    for (size_t i = 0; i < n; i++)
+        if (q[i] != (unsigned char)(i * 31 + 7)) return 1;
+    return 0;
+}
+
+static void test_large_realloc_near_map_limit(void) {
+    for (size_t k = 2; k <= 10; k++) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0, "fork");
+        if (pid == 0) _exit(realloc_near_map_limit(k));
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "realloc %zu mappings short of the limit: %s %d", k,
+              WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    }
+}
+
 int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
@@ -381,5 +421,6 @@ int main(void) {
     RUN(test_large_recycled_pages_forget_madvise);
     RUN(test_large_recycled_pages_forget_guard_markers);
     RUN(test_large_cache_keeps_the_largest);
+    RUN(test_large_realloc_near_map_limit);
     return check_exit();
 }
