@@ -259,9 +259,13 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
             if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
                 map = sg_os_remap(small, below, need);
-                if (!map) sg_os_unmap(small, below);
-                else if (sg_os_huge(map, need), zero) memset(map, 0, below);
-                else populate_growth((char *)map + below, need - below, below);
+                if (!map) {
+                    sg_os_unmap(small, below);
+                } else {
+                    sg_os_huge(map, need);
+                    if (zero) memset(map, 0, below);
+                    else populate_growth((char *)map + below, need - below, below);
+                }
             }
         }
         fresh = map == NULL;
