@@ -4,6 +4,7 @@
 #include "internal.h"
 #include "slot.h"
 
+#include <errno.h>
 #include <sched.h>
 
 /* ---- quarantine ----------------------------------------------------------------------------- */
@@ -46,7 +47,9 @@ static void *shared_swap(void *p) {
 /* Threads without a heap of their own free too: one that only ever frees (a consumer) gets a
  * heap here (sg_tls_heap), for its ring. */
 static SG_NOINLINE void *quarantine_heapless(void *p) {
+    int saved = errno;   /* free leaves errno alone, even when the heap cannot be made */
     sg_heap_t *heap = sg_tls_exited ? NULL : sg_init_thread();
+    errno = saved;
     return heap ? ring_swap(heap, p) : shared_swap(p);
 }
 
@@ -109,9 +112,19 @@ static SG_NOINLINE void free_remote(sg_page_t *page, sg_block_t *b) {
                                                   memory_order_release, memory_order_relaxed)) {}
 }
 
+/* free leaves errno as it found it (POSIX.1-2024): a system call of its slow paths that fails
+ * (a guard refused near vm.max_map_count, a purge) is handled here, not news to the caller. */
 static SG_NOINLINE void free_local_slow(sg_heap_t *heap, sg_page_t *page) {
+    int saved = errno;
     if (page->in_full) sg_heap_page_unfull(heap, page);
     if (page->used == 0) sg_heap_page_retire(heap, page);
+    errno = saved;
+}
+
+static SG_NOINLINE void free_large(void *p) {
+    int saved = errno;
+    sg_large_free(p);
+    errno = saved;
 }
 
 /* Give block b (already checked and scrubbed) back to its page. */
@@ -185,7 +198,7 @@ static SG_COLD _Noreturn void free_invalid(void *p) {
 SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uintptr_t a = (uintptr_t)p;
     if (sg_unlikely(!sg_in_arena(a))) {
-        if (p) sg_large_free(p);
+        if (p) free_large(p);
         return;
     }
     sg_page_t *page = sg_page_of(a);

@@ -107,14 +107,17 @@ bool sg_os_protect_ro(void *p, size_t size) { return protect(p, size, PROT_READ)
 void sg_os_purge(void *p, size_t size) {
     /* MADV_DONTNEED, not MADV_FREE: the memory must read zero afterwards (calloc relies on it)
      * and RSS must drop at once so that users see memory given back. */
-    if (madvise(p, size, MADV_DONTNEED) == 0 || errno == ENOMEM) return;
+    int saved = errno;   /* malloc, free and realloc that succeed leave errno alone */
+    if (madvise(p, size, MADV_DONTNEED) == 0 || errno == ENOMEM) goto done;
     /* EINVAL: the program mlock()ed some of these pages (nothing forbids freeing such a block,
      * glibc just unmaps or reuses it). Linux 5.18 discards locked pages and keeps them locked
      * (mlockall(MCL_FUTURE) programs want the memory they get next locked too); older kernels
      * need them unlocked first. */
-    if (errno == EINVAL && madvise(p, size, MADV_DONTNEED_LOCKED) == 0) return;
-    if (errno == EINVAL && munlock(p, size) == 0 && madvise(p, size, MADV_DONTNEED) == 0) return;
+    if (errno == EINVAL && madvise(p, size, MADV_DONTNEED_LOCKED) == 0) goto done;
+    if (errno == EINVAL && munlock(p, size) == 0 && madvise(p, size, MADV_DONTNEED) == 0) goto done;
     os_fail("madvise failure", p, size);
+done:
+    errno = saved;
 }
 
 void *sg_os_remap(void *p, size_t old_size, size_t new_size) {
