@@ -264,6 +264,9 @@ static sg_page_t *find_page(sg_heap_t *heap, unsigned cls) {
 
 /* The generic path: the fast path found the current page empty (or the thread has no heap yet). */
 void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
+    /* a malloc that succeeds leaves errno alone, whatever the kernel refused on the way (a
+     * guard page near vm.max_map_count, say) */
+    int saved = errno;
     if (sg_unlikely(heap->is_empty)) {
         heap = sg_init_thread();
         if (!heap) return sg_large_alloc(size, 0, false); /* allocation from inside start-up */
@@ -288,6 +291,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
         sg_report_corrupt_pop(page, b);
     page->used++;
     sg_slot_arm(heap, page, b, size);
+    errno = saved;
     return b;
 }
 

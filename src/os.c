@@ -174,11 +174,13 @@ bool sg_os_reset_protection(void *p, size_t size) {
  * pages into another block. Failures are ignored: each call only undoes a rare setting. */
 bool sg_os_reset(void *p, size_t size) {
     if (!sg_os_reset_protection(p, size)) return false;
+    int saved = errno;   /* a kernel before 6.13 refuses MADV_GUARD_REMOVE (EINVAL) */
     (void)madvise(p, size, MADV_DOFORK);
     (void)madvise(p, size, MADV_KEEPONFORK);
     (void)madvise(p, size, MADV_DODUMP);
     (void)madvise(p, size, MADV_GUARD_REMOVE);
     (void)munlock(p, size);
+    errno = saved;
     return true;
 }
 
@@ -195,8 +197,12 @@ void sg_os_populate(void *p, size_t size) {
 /* Which pages of [p, p+size) are resident: vec[i] & 1 for page i. false when unknown. */
 bool sg_os_resident(void *p, size_t size, unsigned char *vec) { return mincore(p, size, vec) == 0; }
 
+/* Best effort: a kernel without CONFIG_ANON_VMA_NAME refuses (EINVAL), which a malloc that
+ * made a thread's heap must not leave in errno. */
 void sg_os_name(void *p, size_t size, const char *name) {
+    int saved = errno;
     (void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name);
+    errno = saved;
 }
 
 uint64_t sg_os_now_ms(void) {

@@ -1,6 +1,7 @@
 /* tests/api/edge.c: the edge cases of the malloc family, with glibc's answers: zero sizes,
  * NULL, impossible sizes, overflowing products, bad alignments, page-aligned variants. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -257,6 +258,44 @@ static void test_errno_kept_on_success(void)
     }
 }
 
+/* The same in threads: a thread's first malloc makes its heap (naming a new chunk of heaps
+ * with prctl fails with EINVAL on a kernel without CONFIG_ANON_VMA_NAME), and each size class
+ * takes its first page. Threads stay alive until all have run, so the heap pool must grow. */
+enum { ERRNO_THREADS = 120 };
+static pthread_barrier_t errno_barrier;
+static void *errno_thread(void *arg)
+{
+    int *bad = arg;
+    static const size_t sizes[] = {16, 100, 1000, 5000, 40000, 120000, 300000, 3000000};
+    void *p[sizeof sizes / sizeof sizes[0]];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        errno = 0;
+        p[i] = A->malloc(opaque_size(sizes[i]));
+        if (p[i] == NULL || errno != 0) *bad = errno ? errno : -1;
+    }
+    pthread_barrier_wait(&errno_barrier);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        errno = 0;
+        A->free(p[i]);
+        if (errno != 0) *bad = errno;
+    }
+    return NULL;
+}
+
+static void test_errno_kept_in_new_threads(void)
+{
+    pthread_t t[ERRNO_THREADS];
+    int bad[ERRNO_THREADS] = {0};
+    REQUIRE(pthread_barrier_init(&errno_barrier, NULL, ERRNO_THREADS) == 0, "pthread_barrier_init");
+    for (int i = 0; i < ERRNO_THREADS; i++)
+        REQUIRE(pthread_create(&t[i], NULL, errno_thread, &bad[i]) == 0, "pthread_create %d", i);
+    for (int i = 0; i < ERRNO_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(bad[i] == 0, "thread %d: errno %d after a malloc or free that succeeded", i, bad[i]);
+    }
+    pthread_barrier_destroy(&errno_barrier);
+}
+
 /* A failed realloc leaves the old block alone: same contents, still ours to free. */
 static void test_realloc_huge_keeps_block(void)
 {
@@ -509,6 +548,7 @@ int main(void)
     RUN_API(test_realloc_huge_keeps_block);
     RUN_API(test_more_than_the_machine);
     RUN_API(test_errno_kept_on_success);
+    RUN_API(test_errno_kept_in_new_threads);
     RUN_API(test_calloc_overflow);
     RUN_API(test_reallocarray);
     RUN_API(test_posix_memalign_einval);

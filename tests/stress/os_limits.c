@@ -65,7 +65,13 @@ static void test_free_at_the_mapping_limit(void)
     /* and blocks made at the limit, of all sizes: a large one's pages may not move away */
     static char *blk[4000];
     for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < 4000; i++) blk[i] = malloc(opaque_size((size_t)(16 + (i * 7919 + round) % 300000)));
+        for (int i = 0; i < 4000; i++) {
+            size_t size = (size_t)(16 + (i * 7919 + round) % 300000);
+            errno = 4321;
+            blk[i] = malloc(opaque_size(size));
+            CHECK(blk[i] ? errno == 4321 : errno == ENOMEM, "malloc(%zu) at the mapping limit: %p, errno %d",
+                  size, (void *)blk[i], errno);
+        }
         for (int i = 0; i < 4000; i++) {
             errno = 4321;
             free(blk[i]);
@@ -81,11 +87,13 @@ static void test_free_at_the_mapping_limit(void)
     int got = 0;
     for (int i = 0; i < 20; i++) {
         size_t size = i % 2 ? 100 + (size_t)i : (size_t)1 << 20;
+        errno = 4321;
         unsigned char *p = malloc(opaque_size(size));
         if (p == NULL) {
             CHECK(errno == ENOMEM, "malloc(%zu) = NULL with errno %d", size, errno);
             continue;
         }
+        CHECK(errno == 4321, "malloc(%zu) at the mapping limit succeeded and set errno to %d", size, errno);
         got++;
         memset(p, 0x77, size);
         errno = 4321;
