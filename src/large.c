@@ -231,7 +231,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             sg_os_unmap(map, map_size);
             goto nomem;
         }
-        sg_os_huge((char *)body_at, body);
+        sg_os_huge(map, map_size);   /* guards too: one flag for the whole range, no split */
         e.body = body_at;
         e.body_size = body;
         /* against the trailing guard: an overflow past the size, rounded to the alignment,
@@ -435,7 +435,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
         else drop_range(map, e.map_size, NULL, 0);
         return NULL;
     }
-    sg_os_huge(body, room);   /* the headroom too: grow_in_place commits it */
+    sg_os_huge(map, e.map_size);   /* the headroom (grow_in_place commits it) and the guards */
     if (filled < left) populate_growth(body + done + filled, left - filled, done);
     sg_recycle_adopt(rest);
     e.pieces += more;
