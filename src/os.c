@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -23,6 +24,17 @@
 #define PR_SET_VMA 0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
 #endif
+
+/* PROCMAP_QUERY (Linux 6.11): the mapping that holds an address, without reading all of
+ * /proc/self/maps. The layout is the kernel's (uapi linux/fs.h); older headers lack it. */
+struct sg_procmap_query {
+    uint64_t size, query_flags, query_addr;
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define SG_PROCMAP_QUERY 0xc0686611u   /* _IOWR('f', 17, struct procmap_query) */
+#define SG_PROCMAP_ACCESS 0xfu         /* readable, writable, executable, shared */
 
 static _Noreturn void os_fail(const char *what, void *p, size_t size) {
     sg_report_fatal(what, p, size);
@@ -142,12 +154,31 @@ void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
  * The kernel may unmap the destination before the move fails: then the hole is reserved again
  * (PROT_NONE). *unsure: the range may now hold somebody else's mapping (the caller must not
  * unmap it). */
+/* Is [p, p+size) still inside one inaccessible anonymous mapping? false when unknown (a kernel
+ * before 6.11 has no PROCMAP_QUERY). */
+static bool still_reserved(void *p, size_t size) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct sg_procmap_query q = { .size = sizeof q, .query_addr = (uintptr_t)p };
+    bool ok = ioctl(fd, SG_PROCMAP_QUERY, &q) == 0 && q.vma_start <= (uintptr_t)p &&
+              q.vma_end >= (uintptr_t)p + size && (q.vma_flags & SG_PROCMAP_ACCESS) == 0 && q.inode == 0 &&
+              q.dev_major == 0 && q.dev_minor == 0;
+    close(fd);
+    return ok;
+}
+
 bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     *unsure = false;
     if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED) return true;
+    int why = errno;
     void *r = mmap(to, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (r == to) return false;
     if (r != MAP_FAILED) munmap(r, size);   /* a kernel before 4.17 took the address as a hint */
+    /* Short of mappings (ENOMEM), the kernel refuses before it unmaps the destination (Linux
+     * 5.10 on): if that is still one inaccessible anonymous mapping, it is the reservation the
+     * caller made. At vm.max_map_count this is the usual failure, and treating it as unsure
+     * left the caller's whole range mapped at every failed malloc or realloc. */
+    if (r == MAP_FAILED && errno == EEXIST && why == ENOMEM && still_reserved(to, size)) return false;
     *unsure = true;   /* still ours (the move failed early), or taken by another mapping */
     return false;
 }

@@ -109,6 +109,54 @@ static void test_free_at_the_mapping_limit(void)
     free(p);
 }
 
+/* A large malloc one mapping short of the limit, again and again (each time after a block's
+ * pages went back to be recycled): moving them into the new block's reservation is refused
+ * (ENOMEM), the reservation is still the allocator's, and must be given back or used. Secure
+ * builds left it mapped at every call: address space and mappings grew without bound. Freed
+ * blocks wait inaccessible in a ring of 64, so the count is taken after that many rounds. */
+static void test_malloc_one_short_of_the_limit(void)
+{
+    long limit = read_long("/proc/sys/vm/max_map_count");
+    REQUIRE(limit > 0, "cannot read vm.max_map_count");
+    size_t pages = 2 * (size_t)limit + 64, n = 0, size = (size_t)1 << 20;
+    char *base = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    REQUIRE(base != MAP_FAILED, "mmap");
+    enum { ROUNDS = 90, COUNT_FROM = 70 };
+    uintptr_t from = 0;
+    int refused = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char *a = opaque_ptr(malloc(opaque_size(size)));   /* its pages go to be recycled */
+        REQUIRE(a != NULL, "round %d: malloc(1 MiB) = NULL below the limit", round);
+        memset(a, 1, size);
+        free(a);
+        for (n = 0; 2 * n + 1 < pages; n++)   /* every other page readable: a mapping each */
+            if (mprotect(base + (2 * n + 1) * 4096, 4096, PROT_READ) != 0)
+                break;
+        if (n > 0)
+            mprotect(base + (2 * --n + 1) * 4096, 4096, PROT_NONE);   /* one to spare */
+        errno = 0;
+        char *b = opaque_ptr(malloc(opaque_size(size)));
+        int err = errno;
+        for (size_t i = 0; i < n; i++)
+            mprotect(base + (2 * i + 1) * 4096, 4096, PROT_NONE);
+        if (b == NULL) {
+            CHECK(err == ENOMEM, "round %d: malloc = NULL with errno %d", round, err);
+            refused++;
+        } else {
+            memset(b, 2, size);
+            free(b);
+        }
+        if (round == COUNT_FROM)
+            from = inaccessible_bytes();
+    }
+    uintptr_t grown = inaccessible_bytes() - from;
+    printf("# %d of %d refused; inaccessible address space grew %zu KiB over the last %d rounds\n", refused, ROUNDS,
+           (size_t)grown >> 10, ROUNDS - COUNT_FROM);
+    CHECK(grown <= (uintptr_t)4 << 20, "%zu KiB of address space left inaccessible in %d rounds", (size_t)grown >> 10,
+          ROUNDS - COUNT_FROM);
+    munmap(base, pages * 4096);
+}
+
 /* realloc growing a large block at the mapping limit, with a few more mappings to spare at
  * each step: every step of a growth (the new range, each moved piece of the block, the rest)
  * is refused at some budget. The result is the block, grown, with its old contents, or NULL
@@ -266,6 +314,7 @@ int main(void)
 {
     RUN(test_free_of_locked_memory);
     RUN(test_free_at_the_mapping_limit);
+    RUN(test_malloc_one_short_of_the_limit);
     RUN(test_realloc_of_a_split_block_at_the_limit);   /* first, for the same reason */
     RUN(test_realloc_at_the_mapping_limit);
     return check_exit();
