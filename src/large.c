@@ -278,14 +278,15 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     e.addr = user;
     e.map = (uintptr_t)map;
     e.map_size = map_size;
-    if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size, memory_order_relaxed);
     pthread_mutex_lock(&large_mutex);
     bool ok = table_insert(&e);
     pthread_mutex_unlock(&large_mutex);
-    if (!ok) {
+    if (!ok) {   /* no room to register it: recycled pages go back to the pool, as at free */
+        if (e.pieces) sg_recycle_take_back((char *)e.body, e.body_size, e.piece_pages, e.pieces);
         sg_os_unmap(map, map_size);
         goto nomem;
     }
+    if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size, memory_order_relaxed);
     VALGRIND_MALLOCLIKE_BLOCK((void *)user, size, 0, fresh || zero);
     (void)fresh;
     errno = saved_errno;
