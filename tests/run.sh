@@ -19,7 +19,8 @@
 # The last line is "N passed, N failed"; the exit status is 1 when anything failed.
 # Environment: SG_TEST_VARIANTS ("secure fast"), SG_TEST_FILTER (an ERE on "<dir>/<name>": run
 # only what matches), SG_TEST_TIMEOUT (120 s per program), SG_MISUSE_TIMEOUT (30 s),
-# SG_SCRIPT_TIMEOUT (400 s per script), SG_BUILD_STATUS (set by make check: non-zero when the
+# SG_SCRIPT_TIMEOUT (400 s per script), SG_TEST_JOBS (variants run side by side: the number of
+# CPUs), SG_BUILD_STATUS (set by make check: non-zero when the
 # build failed, counted as one failure). Logs of every run: BUILD_DIR/tests/logs/.
 set -u
 
@@ -194,7 +195,10 @@ shopt -s nullglob
 if [ "${SG_BUILD_STATUS:-0}" -ne 0 ]; then
     fail "build" "make check-build failed (status $SG_BUILD_STATUS): see the compiler output above; what did not build is not run"
 fi
-for variant in $VARIANTS; do
+# One variant's programs, in order; its counts go to $2 as shell assignments to add up.
+run_variant() {
+    local variant=$1 counts=$2
+    passed=0 failed=0 failures=() not_caught=()
     echo "# ---- $variant variant"
     for dir in unit api stress; do
         for src in tests/"$dir"/*.c; do
@@ -206,13 +210,66 @@ for variant in $VARIANTS; do
         name=$(basename "$src" .c)
         selected "misuse/$name" && run_misuse "$variant" "$name"
     done
-done
+    save_counts "$counts"
+}
 
-echo "# ---- real programs under LD_PRELOAD, fuzz checks"
-for script in tests/preload/*.sh tests/build/*.sh tests/install/*.sh fuzz/check-*.sh; do
-    [ -e "$script" ] || continue
-    case $script in fuzz/*) [ -x "$script" ] || continue ;; esac
-    selected "${script%.sh}" && run_script "$script"
+# Scripts that test real use (each handles the variants itself): run_scripts COUNTS SCRIPT...
+run_scripts() {
+    local counts=$1
+    shift
+    passed=0 failed=0 failures=() not_caught=()
+    for script in "$@"; do
+        [ -e "$script" ] || continue
+        case $script in fuzz/*) [ -x "$script" ] || continue ;; esac
+        selected "${script%.sh}" && run_script "$script"
+    done
+    save_counts "$counts"
+}
+
+# A subshell's counts, as assignments that add them to the main shell's.
+save_counts() {
+    {
+        echo "passed=\$((passed + $passed)) failed=\$((failed + $failed))"
+        [ "${#failures[@]}" -gt 0 ] && printf 'failures+=(%q)\n' "${failures[@]}"
+        [ "${#not_caught[@]}" -gt 0 ] && printf 'not_caught+=(%q)\n' "${not_caught[@]}"
+    } >"$1"
+}
+
+# With SG_TEST_JOBS above 1 (default: the number of CPUs) the work runs in two streams of about
+# the same length: the first variant, then the fuzz checks, in the foreground, printing as they
+# go; the other variants, then the real programs, in the background, their output shown at the
+# end. Each part counts in a subshell.
+jobs=${SG_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+set -- $VARIANTS
+first=${1:-}
+[ $# -gt 0 ] && shift
+rm -f "$LOGS"/.counts.*
+run_first() {
+    [ -n "$first" ] && (run_variant "$first" "$LOGS/.counts.$first")
+    echo "# ---- fuzz checks"
+    (run_scripts "$LOGS/.counts.fuzz" fuzz/check-*.sh)
+}
+run_rest() {
+    for variant in "$@"; do (run_variant "$variant" "$LOGS/.counts.$variant"); done
+    echo "# ---- real programs under LD_PRELOAD, builds, installation"
+    (run_scripts "$LOGS/.counts.programs" tests/preload/*.sh tests/build/*.sh tests/install/*.sh)
+}
+if [ "$jobs" -gt 1 ]; then
+    run_rest "$@" >"$LOGS/.run.rest" 2>&1 &
+    rest=$!
+    run_first
+    wait "$rest"
+    cat "$LOGS/.run.rest"
+else
+    run_first
+    run_rest "$@"
+fi
+for part in $first "$@" fuzz programs; do
+    if [ -f "$LOGS/.counts.$part" ]; then
+        . "$LOGS/.counts.$part"
+    else
+        fail "$part" "the runner stopped before its end"
+    fi
 done
 
 echo "# ---- summary ($((SECONDS - started)) s; logs in $LOGS)"
