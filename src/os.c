@@ -150,10 +150,6 @@ void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
     return NULL;
 }
 
-/* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there.
- * The kernel may unmap the destination before the move fails: then the hole is reserved again
- * (PROT_NONE). *unsure: the range may now hold somebody else's mapping (the caller must not
- * unmap it). */
 /* Is [p, p+size) still inside one inaccessible anonymous mapping? false when unknown (a kernel
  * before 6.11 has no PROCMAP_QUERY). */
 static bool still_reserved(void *p, size_t size) {
@@ -167,6 +163,10 @@ static bool still_reserved(void *p, size_t size) {
     return ok;
 }
 
+/* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there.
+ * The kernel may unmap the destination before the move fails: then the hole is reserved again
+ * (PROT_NONE). *unsure: the range may now hold somebody else's mapping (the caller must not
+ * unmap it). */
 bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     *unsure = false;
     if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED) return true;
