@@ -19,9 +19,10 @@
 # The last line is "N passed, N failed"; the exit status is 1 when anything failed.
 # Environment: SG_TEST_VARIANTS ("secure fast"), SG_TEST_FILTER (an ERE on "<dir>/<name>": run
 # only what matches), SG_TEST_TIMEOUT (120 s per program), SG_MISUSE_TIMEOUT (30 s),
-# SG_SCRIPT_TIMEOUT (400 s per script), SG_TEST_JOBS (variants run side by side: the number of
-# CPUs), SG_BUILD_STATUS (set by make check: non-zero when the
-# build failed, counted as one failure). Logs of every run: BUILD_DIR/tests/logs/.
+# SG_SCRIPT_TIMEOUT (400 s per script), SG_TEST_JOBS (default the number of CPUs; above 1, two
+# streams run side by side, see the main part below; 1: one after the other), SG_BUILD_STATUS
+# (set by make check: non-zero when the build failed, counted as one failure). Logs of every
+# run: BUILD_DIR/tests/logs/.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
