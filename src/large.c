@@ -194,6 +194,10 @@ static void populate_growth(void *p, size_t len, size_t old) {
     if (len && len <= 2 * old && len <= ((size_t)64 << 20)) sg_os_populate(p, len);
 }
 
+/* The lead for sg_os_reserve_accounted that puts the range's byte number guard (the body's
+ * first) at the offset skew within a huge page. */
+static size_t huge_lead(size_t guard, size_t skew) { return (guard + SG_OS_HUGE - skew) & (SG_OS_HUGE - 1); }
+
 /* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
     return sg_large_alloc_owned(size, alignment, zero, NULL);
@@ -218,7 +222,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0 };
     if (HARDENED_LARGE) {
-        /* a body of a huge page or more starts on one (below) */
+        /* a body of a huge page or more starts on one (below, and sg_recycle_fill) */
         map = sg_os_reserve_accounted(map_size, body >= SG_OS_HUGE && !extra ? SG_OS_HUGE : SG_OS_PAGE, guard);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
@@ -416,7 +420,11 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
      * its new size in place (grow_in_place); its first page is the trailing guard */
     size_t room = page_round(off + (size <= SG_MAX_REQUEST / 2 ? 2 * size : size));
     e.map_size = room + 2 * guard;
-    char *map = sg_os_reserve_accounted(e.map_size, room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, guard);
+    /* a body of a huge page or more keeps its offset in one, so its pages move by whole page
+     * tables (sg_os_congruent_hint); a smaller one that grows to one starts on one */
+    bool keep = was->body_size >= SG_OS_HUGE;
+    size_t lead = keep ? huge_lead(guard, was->body & (SG_OS_HUGE - 1)) : guard;
+    char *map = sg_os_reserve_accounted(e.map_size, keep || room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, lead);
     if (!map) return NULL;
     char *body = map + guard;
     size_t lost_at, lost_len;

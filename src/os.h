@@ -37,6 +37,7 @@ void *sg_os_remap(void *p, size_t old_size, size_t new_size);
 /* Page recycling (recycle.c): move pages out of a range to a new address (the range stays
  * mapped, empty), move pages onto a range, ask which pages are resident. */
 void *sg_os_move_out(void *p, size_t size, bool *unsupported);
+void *sg_os_congruent_hint(const void *p, size_t size);
 bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure);
 bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 /* Give [p, p+size) the settings of a fresh read-write mapping (protection key, fork, dump,

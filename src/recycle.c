@@ -4,10 +4,16 @@
  * range turns PROT_NONE and waits in large.c's ring of freed blocks, so a late access faults.
  * Its physical pages need not wait with it. At free, mremap(MREMAP_DONTUNMAP) moves them to a
  * private address that nobody else knows (the old range stays mapped, empty and then
- * PROT_NONE), where they are zeroed; a later large allocation moves them into its own fresh
- * range. The next block of that size costs two mremap calls instead of one page fault per 4 KiB
- * page, and the old block's contents never reach it. Bounded in bytes and extents; extents
- * idle for a second are unmapped. Kernels without MREMAP_DONTUNMAP (before 5.7) purge instead. */
+ * PROT_NONE); a later large allocation moves them into its own fresh range and zeroes them
+ * there, before it returns. The next block of that size costs two mremap calls instead of one
+ * page fault per 4 KiB page, and the old block's contents never reach it. Bounded in bytes and
+ * extents; extents idle for a second are unmapped. Kernels without MREMAP_DONTUNMAP (before
+ * 5.7) purge instead.
+ *
+ * Pages move at the same offset within a huge page (2 MiB) wherever they can: the kernel then
+ * hands over whole page tables, and the first touch at the new address costs nothing extra,
+ * where a page moved entry by entry costs a trap under a hypervisor that shadows page tables
+ * (about 2-4 us a page on the bench's VM, more than the zeroing). */
 #include "internal.h"
 #include "os.h"
 
@@ -62,6 +68,56 @@ static void drop_idle(bool all) {
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].addr, out[i].size);
 }
 
+static void scrub(char *p, size_t size);
+
+/* The extent to fill want bytes from: the smallest that covers them (fewest splits), else the
+ * largest. RECYCLE_SLOTS if none. Under the lock. */
+static size_t pick(size_t want) {
+    size_t best = RECYCLE_SLOTS;
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
+        if (!extents[i].addr) continue;
+        if (best == RECYCLE_SLOTS) { best = i; continue; }
+        size_t s = extents[i].size, b = extents[best].size;
+        if (b >= want ? s >= want && s < b : s > b) best = i;
+    }
+    return best;
+}
+
+/* For a destination on a huge-page boundary: the most whole huge pages (up to want bytes' worth)
+ * that one extent holds on huge-page boundaries of its own, taken out of it. Moved between two
+ * such addresses, pages go by whole page tables, and touching them afterwards costs no more
+ * than before (sg_os_congruent_hint). The extent keeps what is before them; what is after them
+ * needs a free slot. { 0 } if none. Under the lock. */
+static extent_t take_huge(size_t want) {
+    const uintptr_t huge = SG_OS_HUGE;
+    size_t best = RECYCLE_SLOTS, best_n = 0, spare = RECYCLE_SLOTS;
+    want &= ~(huge - 1);
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
+        if (!extents[i].addr) {
+            spare = i;
+            continue;
+        }
+        uintptr_t start = (extents[i].addr + huge - 1) & ~(huge - 1), end = extents[i].addr + extents[i].size;
+        size_t n = end > start ? (end - start) & ~(huge - 1) : 0;
+        if (n > want) n = want;
+        if (n > best_n) best = i, best_n = n;
+    }
+    if (best == RECYCLE_SLOTS) return (extent_t){ 0, 0, 0 };
+    extent_t *x = &extents[best];
+    uintptr_t start = (x->addr + huge - 1) & ~(huge - 1), end = x->addr + x->size;
+    extent_t take = { start, best_n, x->freed_ms };
+    if (start + best_n < end) {   /* the part after: into a slot of its own */
+        if (start > x->addr && spare == RECYCLE_SLOTS) return (extent_t){ 0, 0, 0 };
+        extent_t after = { start + best_n, end - start - best_n, x->freed_ms };
+        if (start > x->addr) extents[spare] = after;
+        else *x = after;
+    }
+    if (start > x->addr) x->size = start - x->addr;   /* the part before stays */
+    else if (start + best_n == end) x->addr = 0;
+    recycle_bytes -= best_n;
+    return take;
+}
+
 /* Fill [body, body+len) from its start with recycled pages, in at most max_pieces pieces;
  * piece_pages[i] gets each piece's length in OS pages. Returns the bytes filled (the rest is
  * the caller's to commit), or SG_RECYCLE_LOST when a failed move may have left the range
@@ -75,14 +131,16 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     while (filled < len && *pieces < max_pieces) {
         extent_t take = { 0, 0, 0 };
         pthread_mutex_lock(&recycle_mutex);
-        /* the smallest extent that covers the rest (fewest splits), else the largest */
-        size_t best = RECYCLE_SLOTS, want = len - filled;
-        for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
-            if (!extents[i].addr) continue;
-            if (best == RECYCLE_SLOTS) { best = i; continue; }
-            size_t s = extents[i].size, b = extents[best].size;
-            if (b >= want ? s >= want && s < b : s > b) best = i;
-        }
+        /* Where the rest holds whole huge pages: up to the first from any extent, then whole
+         * huge pages from an extent that holds some, else fresh pages (the caller's): they
+         * cost more now, but come back at free as whole huge pages, and go on moving cheaply.
+         * After the last, any extent again. */
+        size_t want = len - filled, best = RECYCLE_SLOTS;
+        size_t to_edge = (SG_OS_HUGE - ((uintptr_t)(body + filled) & (SG_OS_HUGE - 1))) & (SG_OS_HUGE - 1);
+        bool whole = want >= to_edge + SG_OS_HUGE && !to_edge;
+        if (want >= to_edge + SG_OS_HUGE && to_edge) want = to_edge;
+        if (whole) take = take_huge(want);
+        else best = pick(want);
         if (best < RECYCLE_SLOTS) {
             take = extents[best];
             if (take.size > want) {   /* take the head, the tail stays */
@@ -102,6 +160,9 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
             if (unsure) return SG_RECYCLE_LOST;
             break;
         }
+        /* zeroed here, not at free: pages moved entry by entry are touched at one new address
+         * instead of two, and pages that idle out of the pool are never zeroed at all */
+        scrub(body + filled, take.size);
         piece_pages[(*pieces)++] = (uint32_t)(take.size / SG_OS_PAGE);
         filled += take.size;
     }
@@ -206,7 +267,6 @@ static void take_back_piece(char *p, size_t size) {
         sg_os_unmap(moved, size);
         return;
     }
-    scrub(moved, size);
     pthread_mutex_lock(&recycle_mutex);
     size_t slot = RECYCLE_SLOTS;
     for (size_t i = 0; i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++)

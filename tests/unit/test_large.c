@@ -4,6 +4,7 @@
 #include "../stress/procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -243,6 +244,53 @@ static void test_large_pages_recycled(void) {
     CHECK(s.free_unpurged < n, "%zu bytes still kept after malloc_trim", s.free_unpurged);
 }
 
+/* The physical page behind the virtual page at p (from /proc/self/pagemap), or 0 when unknown:
+ * not resident, or a process without CAP_SYS_ADMIN (the kernel shows every frame as 0). */
+static uint64_t frame_of(const void *p) {
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    uint64_t e = 0;
+    ssize_t got = pread(fd, &e, sizeof e, (off_t)((uintptr_t)p / 4096 * sizeof e));
+    close(fd);
+    return got == (ssize_t)sizeof e && (e >> 63) ? e & (((uint64_t)1 << 55) - 1) : 0;
+}
+
+/* Secure builds: recycled pages keep their offset within a huge page (2 MiB) wherever they can,
+ * so that the kernel moves whole page tables. A freed 6 MiB block (three huge pages, on huge
+ * page boundaries) gives 1 MiB to a small block, then the next 4 MiB block takes the two whole
+ * huge pages that are left: the same physical pages at the same offsets, not the next 4 MiB of
+ * what is left (which starts 1 MiB into a huge page). Both blocks read zero. Needs the frame
+ * numbers of /proc/self/pagemap (root). */
+static void test_large_recycled_by_huge_pages(void) {
+    if (!SG_LARGE_QUARANTINE || !kernel_moves_pages()) return;
+    const size_t mib = (size_t)1 << 20;
+    malloc_trim(0);
+    unsigned char *p = opaque_ptr(malloc(6 * mib));
+    REQUIRE(p && ((uintptr_t)p & (2 * mib - 1)) == 0, "malloc(6 MiB) = %p, not on a huge page boundary", (void *)p);
+    fill(p, 0x77, 6 * mib);
+    enum { SAMPLES = 16 };
+    uint64_t was[SAMPLES];
+    for (int i = 0; i < SAMPLES; i++) was[i] = frame_of(p + 2 * mib + (size_t)i * (4 * mib / SAMPLES));
+    if (!was[0]) {
+        printf("# /proc/self/pagemap shows no frame numbers here: nothing to check\n");
+        free(p);
+        return;
+    }
+    free(p);
+    unsigned char *a = opaque_ptr(malloc(mib));
+    unsigned char *b = opaque_ptr(malloc(4 * mib));
+    REQUIRE(a && b, "malloc(1 MiB), malloc(4 MiB)");
+    size_t nonzero = 0, same = 0;
+    for (size_t i = 0; i < mib; i += 64) nonzero += a[i] != 0;
+    for (size_t i = 0; i < 4 * mib; i += 64) nonzero += b[i] != 0;
+    for (int i = 0; i < SAMPLES; i++) same += frame_of(b + (size_t)i * (4 * mib / SAMPLES)) == was[i];
+    CHECK(nonzero == 0, "%zu cache lines of the recycled blocks are not zero", nonzero);
+    CHECK(same == SAMPLES, "%zu of %d sampled pages of the 4 MiB block are the freed block's last 4 MiB, at the same offsets",
+          same, SAMPLES);
+    free(a);
+    free(b);
+}
+
 /* Secure builds: a block the program left read-only in part comes back read-write to its next
  * owner (fast builds reuse such a mapping as it is, like glibc reuses its heap: not tested). */
 static void test_large_recycled_after_mprotect(void) {
@@ -417,6 +465,7 @@ int main(void) {
     RUN(test_large_realloc_forgets_settings);
     RUN(test_large_grows_in_small_steps);
     RUN(test_large_pages_recycled);
+    RUN(test_large_recycled_by_huge_pages);
     RUN(test_large_recycled_after_mprotect);
     RUN(test_large_recycled_pages_forget_madvise);
     RUN(test_large_recycled_pages_forget_guard_markers);
