@@ -5,6 +5,7 @@
 #include "os.h"
 #include "slot.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* The page every empty heap queue points at: its free list is always empty, so the fast path
@@ -180,11 +181,63 @@ static void give_back(sg_page_t *page) {
 #endif
 }
 
-/* All slots are free and collected. Check the links one last time, clear what stays behind in
- * the slots (links, size words) so a later page of another class reads zero where it has not
- * written, then hand the span to the arena. */
+static inline uint64_t or_words(const char *s, size_t n);
+
+/* A free slot past SG_WAF_CHECK_MAX: the write-after-free check at hand-out does not read that
+ * far, so a write there through a dangling pointer would stay in the page until a slot of
+ * another class, carved over it later, was handed out: reported then for that slot, with its
+ * size, or never. Read when the page is released, it is named for the slot it hit. Bytes up to
+ * the size word (slot.h), 4 KiB page by 4 KiB page, skipping pages that are not resident
+ * (resident: from mincore, for the page's span; NULL: unknown, read all): they read zero, and
+ * reading them would fault the zero page in. */
+#define SPAN_PAGES ((SG_MAX_SPAN_UNITS << SG_UNIT_SHIFT) / SG_OS_PAGE)
+static bool slot_rest_needs_scan(const sg_page_t *page) {
+    return SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE && page->block_size - 16 > SG_WAF_CHECK_MAX;
+}
+
+static void waf_scan_rest(const sg_page_t *page, const sg_block_t *b, const unsigned char *resident) {
+    size_t bs = page->block_size;
+    const char *s = (const char *)b;
+    uint64_t acc = 0;
+    for (size_t at = SG_WAF_CHECK_MAX, end = bs - 16; at < end;) {
+        uintptr_t a = (uintptr_t)(s + at);
+        size_t step = SG_OS_PAGE - (a & (SG_OS_PAGE - 1));   /* slots are 16-byte aligned: so is a */
+        if (step > end - at) step = end - at;
+        if (!resident || (resident[(a - page->start) / SG_OS_PAGE] & 1)) acc |= or_words(s + at, step);
+        at += step;
+    }
+    uintptr_t last = (uintptr_t)(s + bs - 16);   /* 16 bytes on one page (16-byte aligned) */
+    if (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1)) {
+        uint64_t w;
+        memcpy(&w, s + bs - 16, 8);
+        acc |= w;
+        if (SG_SIZE_WORD) {
+            uint32_t h;
+            memcpy(&h, s + bs - 8, 4);
+            acc |= h;
+        } else {
+            memcpy(&w, s + bs - 8, 8);
+            acc |= w;
+        }
+    }
+    if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
+}
+
+/* All slots are free and collected. Check the links one last time (and what the
+ * write-after-free check does not read), clear what stays behind in the slots (links, size
+ * words) so a later page of another class reads zero where it has not written, then hand the
+ * span to the arena. */
 void sg_page_release(sg_page_t *page) {
     if (SG_SLOT_STATES) {
+        unsigned char resident_pages[SPAN_PAGES];
+        bool scan = slot_rest_needs_scan(page);
+        const unsigned char *resident = NULL;
+        size_t span = (size_t)page->units << SG_UNIT_SHIFT;
+        if (scan && span <= sizeof resident_pages * SG_OS_PAGE) {
+            int saved = errno;
+            if (sg_os_resident((void *)page->start, span, resident_pages)) resident = resident_pages;
+            errno = saved;
+        }
         for (uint32_t i = 0; i < page->capacity; i++) {
             if (sg_slot_state(page, i) == SG_SLOT_UNCARVED) continue;
             sg_block_t *b = (sg_block_t *)(page->start + (uintptr_t)i * page->block_size);
@@ -195,6 +248,7 @@ void sg_page_release(sg_page_t *page) {
                 if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
                     sg_report_corrupt_list(b, page->block_size);
             }
+            if (scan) waf_scan_rest(page, b, resident);
             if (SG_ZERO_ON_FREE) {
                 memset(b, 0, sizeof(sg_block_t));
                 if (SG_CANARY) memset((char *)b + page->block_size - 4, 0, 4);
