@@ -327,7 +327,7 @@ typedef struct {
 bool sg_large_cache_has(size_t need);
 void *sg_large_cache_take(size_t need, size_t *got, bool *purged);
 void *sg_large_cache_take_below(size_t need, size_t *got);
-bool sg_large_cache_put(uintptr_t map, size_t map_size, uintptr_t *evict, size_t *evict_size);
+bool sg_large_cache_put(uintptr_t *at, size_t *size, uintptr_t *evict, size_t *evict_size);
 size_t sg_large_cache_drain(sg_large_cached_t out[SG_LARGE_CACHE_SLOTS]);
 size_t sg_large_requested_bytes(void);
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg);

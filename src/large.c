@@ -78,10 +78,14 @@ static entry_t *table_find(uintptr_t a) {
 }
 
 /* What a block counts in the statistics: its mapping up to its trailing guard (a grown secure
- * block's headroom past the guard is address space only). */
+ * block's headroom past the guard is address space only); a fast block's, up to the page its
+ * size ends in (the rest of a mapping taken from the cache, or grown with room to spare, is
+ * address space it has not written). */
 static size_t counted(const entry_t *e) {
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
-    return e->body ? e->body + e->body_size + guard - e->map : e->map_size;
+    if (e->body) return e->body + e->body_size + guard - e->map;
+    size_t used = e->addr - e->map + page_round(e->size ? e->size : 1);
+    return used < e->map_size ? used : e->map_size;
 }
 
 static bool table_insert(const entry_t *e) {
@@ -346,10 +350,12 @@ void sg_large_free(void *p) {
         uintptr_t evict;
         size_t evict_size = 0;
         pthread_mutex_lock(&large_mutex);
-        bool kept = sg_large_cache_put(old.map, old.map_size, &evict, &evict_size);
+        uintptr_t map = old.map;
+        size_t map_size = old.map_size;
+        bool kept = sg_large_cache_put(&map, &map_size, &evict, &evict_size);
         pthread_mutex_unlock(&large_mutex);
         if (evict) sg_os_unmap((void *)evict, evict_size);
-        if (!kept) sg_os_unmap((void *)old.map, old.map_size);
+        if (!kept) sg_os_unmap((void *)map, map_size);
         return;
     }
     /* the pages go away (recycled, or purged), then the range */
@@ -500,18 +506,25 @@ static void *large_realloc(void *p, size_t size) {
     /* in place while it fits and keeps at least half of the mapping in use */
     if (size <= room && size * 2 >= room && !HARDENED_LARGE) {
         VALGRIND_RESIZEINPLACE_BLOCK(p, e->size, size, 0);
+        live_bytes -= counted(e);
         e->size = size;
+        live_bytes += counted(e);
         pthread_mutex_unlock(&large_mutex);
         return p;
     }
     /* Growing (fast builds): a cached mapping that fits is resident memory, cheaper to copy
      * into than fresh pages are to fault in; otherwise mremap moves or grows the mapping (no
-     * copy, no fault on the old pages). */
-    bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size > SG_MAX_CLASS && sg_large_cache_has(page_round(size));
+     * copy, no fault on the old pages). Not for steps of an eighth or less: each would copy the
+     * whole block, where mremap grows it in place into the room it left the last time. */
+    bool grow_cached = !HARDENED_LARGE && !e->owner && size > old && size - old > old / 8 && size > SG_MAX_CLASS &&
+                       sg_large_cache_has(page_round(size));
     sg_heap_t *owner = e->owner;
     if (MREMAP_OK && !grow_cached && !owner && !HARDENED_LARGE && e->addr == e->map && size > SG_MAX_CLASS &&
         size <= SG_MAX_REQUEST) {
-        size_t new_map = page_round(size);
+        /* an eighth more address space than asked (pages of it fault in only when written):
+         * steps that follow grow in place above, and a block grown page by page next to
+         * other mappings is not moved by the kernel at every step */
+        size_t new_map = page_round(size <= SG_MAX_REQUEST / 2 ? size + size / 8 : size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
         if (q) {
             sg_os_huge(q, new_map);
@@ -523,7 +536,7 @@ static void *large_realloc(void *p, size_t size) {
             insert_and_unlock(&ne);
             VALGRIND_FREELIKE_BLOCK(p, 0);
             VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 1); /* moved pages keep their contents */
-            populate_growth((char *)q + was_map, new_map - was_map, was_map);
+            if (page_round(size) > was_map) populate_growth((char *)q + was_map, page_round(size) - was_map, was_map);
             return q;
         }
     }

@@ -376,6 +376,18 @@ static void test_large_recycled_pages_forget_guard_markers(void) {
     }
 }
 
+/* sg_large_cache_put on [at, at+size): kept, or not (then what it gives back to unmap must be
+ * that range itself here: these tests never put a mapping next to a cached one unless they
+ * check the merging). */
+static bool cache_put(uintptr_t at, size_t size, uintptr_t *evict, size_t *evict_size) {
+    uintptr_t a = at;
+    size_t n = size;
+    bool kept = sg_large_cache_put(&a, &n, evict, evict_size);
+    if (!kept) CHECK(a == at && n == size, "%#lx (%zu bytes) not kept, and %#lx (%zu bytes) given back", (unsigned long)at, size,
+                     (unsigned long)a, n);
+    return kept;
+}
+
 /* Fast builds' cache of freed mappings: with every slot taken (split tails add up), a larger
  * mapping pushes out the smallest entry, not the oldest (a large mapping thrown out for a small
  * tail is refaulted page by page), and a mapping smaller than every entry is not kept. Driven
@@ -387,7 +399,7 @@ static void test_large_cache_keeps_the_largest(void) {
     sg_large_unlock();
     for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
     const size_t unit = 64 << 10;
-    char *m = mmap(NULL, (SG_LARGE_CACHE_SLOTS + 2) * 4 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *m = mmap(NULL, (SG_LARGE_CACHE_SLOTS + 2) * 5 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(m != MAP_FAILED, "mmap");
     uintptr_t evict = 0, small_at = 0;
     size_t evict_size = 0;
@@ -396,13 +408,13 @@ static void test_large_cache_keeps_the_largest(void) {
     /* the first entry is the oldest and the largest; then 2-unit entries; one of 1 unit */
     for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
         size_t n = i == 0 ? 4 * unit : i == 5 ? unit : 2 * unit;
-        if (i == 5) small_at = (uintptr_t)m + i * 4 * unit;
-        kept &= sg_large_cache_put((uintptr_t)m + i * 4 * unit, n, &evict, &evict_size) && !evict;
+        if (i == 5) small_at = (uintptr_t)m + i * 5 * unit;
+        kept &= cache_put((uintptr_t)m + i * 5 * unit, n, &evict, &evict_size) && !evict;
     }
-    bool bigger = sg_large_cache_put((uintptr_t)m + SG_LARGE_CACHE_SLOTS * 4 * unit, 3 * unit, &evict, &evict_size);
+    bool bigger = cache_put((uintptr_t)m + SG_LARGE_CACHE_SLOTS * 5 * unit, 3 * unit, &evict, &evict_size);
     uintptr_t out = evict;
     size_t out_size = evict_size;
-    bool tiny = sg_large_cache_put((uintptr_t)m + (SG_LARGE_CACHE_SLOTS + 1) * 4 * unit, unit / 2, &evict, &evict_size);
+    bool tiny = cache_put((uintptr_t)m + (SG_LARGE_CACHE_SLOTS + 1) * 5 * unit, unit / 2, &evict, &evict_size);
     size_t got = 0;
     bool purged;
     void *largest = sg_large_cache_take(4 * unit, &got, &purged);
@@ -414,7 +426,41 @@ static void test_large_cache_keeps_the_largest(void) {
     CHECK(!tiny, "a mapping smaller than every entry was kept in a full cache");
     CHECK(largest == m && got == 4 * unit, "the oldest, largest entry was pushed out: took %p (%zu bytes)", largest, got);
     CHECK(n == SG_LARGE_CACHE_SLOTS - 1, "%zu entries left, want %d", n, SG_LARGE_CACHE_SLOTS - 1);
-    munmap(m, (SG_LARGE_CACHE_SLOTS + 2) * 4 * unit);
+    munmap(m, (SG_LARGE_CACHE_SLOTS + 2) * 5 * unit);
+}
+
+/* Fast builds: a mapping put next to a cached one (before it or after it) is merged with it, so
+ * the two pieces of a split mapping come back as one entry; a merged range that is not kept is
+ * handed back whole, for the caller to unmap. Under large.c's lock, on mappings of this test's
+ * own. */
+static void test_large_cache_merges_neighbours(void) {
+    sg_large_cached_t was[SG_LARGE_CACHE_SLOTS];
+    sg_large_lock();
+    size_t had = sg_large_cache_drain(was);
+    sg_large_unlock();
+    for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
+    const size_t unit = 64 << 10;
+    char *m = mmap(NULL, 6 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(m != MAP_FAILED, "mmap");
+    uintptr_t evict = 0, at[3] = { (uintptr_t)m + 2 * unit, (uintptr_t)m + 4 * unit, (uintptr_t)m };
+    size_t evict_size = 0, size[3] = { 2 * unit, 2 * unit, 2 * unit };
+    bool kept[3];
+    sg_large_lock();
+    for (int i = 0; i < 3; i++) kept[i] = sg_large_cache_put(&at[i], &size[i], &evict, &evict_size);
+    size_t got = 0;
+    bool purged;
+    void *whole = sg_large_cache_take(6 * unit, &got, &purged);
+    size_t left = sg_large_cache_drain(was);
+    sg_large_unlock();
+    CHECK(kept[0] && kept[1] && kept[2], "kept: %d %d %d", kept[0], kept[1], kept[2]);
+    CHECK(at[1] == (uintptr_t)m + 2 * unit && size[1] == 4 * unit, "after the second put: %#lx, %zu bytes",
+          (unsigned long)at[1], size[1]);
+    CHECK(at[2] == (uintptr_t)m && size[2] == 6 * unit, "after the third put: %#lx, %zu bytes", (unsigned long)at[2],
+          size[2]);
+    CHECK(whole == m && got == 6 * unit, "took %p (%zu bytes), not the three pieces as one (%p)", whole, got, (void *)m);
+    CHECK(left == 0, "%zu entries left", left);
+    for (size_t i = 0; i < left; i++) munmap((void *)was[i].map, was[i].map_size);
+    munmap(m, 6 * unit);
 }
 
 /* A large block whose pages form several kernel mappings (the program set MADV_DONTFORK on
@@ -470,6 +516,7 @@ int main(void) {
     RUN(test_large_recycled_pages_forget_madvise);
     RUN(test_large_recycled_pages_forget_guard_markers);
     RUN(test_large_cache_keeps_the_largest);
+    RUN(test_large_cache_merges_neighbours);
     RUN(test_large_realloc_near_map_limit);
     return check_exit();
 }
