@@ -183,6 +183,19 @@ static void give_back(sg_page_t *page) {
 
 static inline uint64_t or_words(const char *s, size_t n);
 
+/* The OR of a slot's last 16 bytes up to its size word (all 16 without one). */
+static inline uint64_t last_words(const char *s, size_t bs) {
+    uint64_t w, acc;
+    memcpy(&acc, s + bs - 16, 8);
+    if (SG_SIZE_WORD) {
+        uint32_t h;
+        memcpy(&h, s + bs - 8, 4);
+        return acc | h;
+    }
+    memcpy(&w, s + bs - 8, 8);
+    return acc | w;
+}
+
 /* A free slot past SG_WAF_CHECK_MAX: the write-after-free check at hand-out does not read that
  * far, so a write there through a dangling pointer would stay in the page until a slot of
  * another class, carved over it later, was handed out: reported then for that slot, with its
@@ -207,19 +220,7 @@ static void waf_scan_rest(const sg_page_t *page, const sg_block_t *b, const unsi
         at += step;
     }
     uintptr_t last = (uintptr_t)(s + bs - 16);   /* 16 bytes on one page (16-byte aligned) */
-    if (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1)) {
-        uint64_t w;
-        memcpy(&w, s + bs - 16, 8);
-        acc |= w;
-        if (SG_SIZE_WORD) {
-            uint32_t h;
-            memcpy(&h, s + bs - 8, 4);
-            acc |= h;
-        } else {
-            memcpy(&w, s + bs - 8, 8);
-            acc |= w;
-        }
-    }
+    if (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1)) acc |= last_words(s, bs);
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
 }
 
@@ -323,18 +324,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
         if (limit > 16) acc |= or_words(s + 16, limit - 16);
-        if (limit == bs - 16) {
-            memcpy(&w, s + bs - 16, 8);
-            acc |= w;
-            if (SG_SIZE_WORD) {
-                uint32_t h;
-                memcpy(&h, s + bs - 8, 4);
-                acc |= h;
-            } else {
-                memcpy(&w, s + bs - 8, 8);
-                acc |= w;
-            }
-        }
+        if (limit == bs - 16) acc |= last_words(s, bs);
     }
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, page->block_size - SG_CANARY_OVERHEAD);
 }

@@ -376,6 +376,15 @@ static void test_large_recycled_pages_forget_guard_markers(void) {
     }
 }
 
+/* Empty the fast large cache (its mappings are unmapped): the next tests drive it alone. */
+static void empty_cache(void) {
+    sg_large_cached_t was[SG_LARGE_CACHE_SLOTS];
+    sg_large_lock();
+    size_t had = sg_large_cache_drain(was);
+    sg_large_unlock();
+    for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
+}
+
 /* sg_large_cache_put on [at, at+size): kept, or not (then what it gives back to unmap must be
  * that range itself here: these tests never put a mapping next to a cached one unless they
  * check the merging). */
@@ -394,10 +403,7 @@ static bool cache_put(uintptr_t at, size_t size, uintptr_t *evict, size_t *evict
  * directly, under large.c's lock, on mappings of this test's own. */
 static void test_large_cache_keeps_the_largest(void) {
     sg_large_cached_t was[SG_LARGE_CACHE_SLOTS];
-    sg_large_lock();
-    size_t had = sg_large_cache_drain(was);
-    sg_large_unlock();
-    for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
+    empty_cache();
     const size_t unit = 64 << 10;
     char *m = mmap(NULL, (SG_LARGE_CACHE_SLOTS + 2) * 5 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(m != MAP_FAILED, "mmap");
@@ -435,10 +441,7 @@ static void test_large_cache_keeps_the_largest(void) {
  * own. */
 static void test_large_cache_merges_neighbours(void) {
     sg_large_cached_t was[SG_LARGE_CACHE_SLOTS];
-    sg_large_lock();
-    size_t had = sg_large_cache_drain(was);
-    sg_large_unlock();
-    for (size_t i = 0; i < had; i++) munmap((void *)was[i].map, was[i].map_size);
+    empty_cache();
     const size_t unit = 64 << 10;
     char *m = mmap(NULL, 6 * unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(m != MAP_FAILED, "mmap");
