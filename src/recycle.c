@@ -24,7 +24,10 @@
 #endif
 
 #define RECYCLE_SLOTS 64
-#define RECYCLE_MAX_BYTES ((size_t)64 << 20)
+/* 128 MiB: with 64, big 12000 purged 840 MiB of freed pages that the next blocks then took as
+ * fresh ones (307-317 K page faults against 131-137 K, 10-15% slower, same peak RSS: the pages
+ * kept stand in for the fresh ones) */
+#define RECYCLE_MAX_BYTES ((size_t)128 << 20)
 #define RECYCLE_IDLE_MS 1000
 
 typedef struct extent_s {
