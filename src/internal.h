@@ -296,6 +296,12 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
                           size_t *lost_at, size_t *lost_len);
 void sg_recycle_put_back(char *from, char *moved, size_t n);
 void sg_recycle_adopt(unsigned pieces);
+/* Blocks laid out on whole huge pages with guard markers (recycle.c). */
+enum { SG_FILL_OK, SG_FILL_FAILED, SG_FILL_LOST };
+bool sg_recycle_marked_ok(void);
+int sg_recycle_fill_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned *pieces, char **lost);
+void sg_recycle_take_back_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned pieces);
+bool sg_recycle_move_slots(char *from, char *to, size_t n, uintptr_t lo, uintptr_t hi, char **lost);
 bool sg_recycle_pieces_room(void);
 bool sg_recycle_trim(void);
 size_t sg_recycle_bytes(void);

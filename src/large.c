@@ -23,6 +23,11 @@ typedef struct entry_s {
     uint32_t piece_pages[SG_RECYCLE_PIECES];   /* recycled pieces it starts with (recycle.c) */
     unsigned pieces;
     uint64_t canary_key;  /* secure builds: keys the canary in the slack after the block */
+    /* secure builds where the kernel has guard markers: the block is laid out on whole huge
+     * pages (recycle.c): [map + guard, map + map_size - guard) is a run of them, read-write up
+     * to the huge page the body ends in, inaccessible after (room to grow); markers around the
+     * body; pieces counts the huge pages moved in from the pool */
+    bool marked;
 } entry_t;
 
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -83,6 +88,7 @@ static entry_t *table_find(uintptr_t a) {
  * address space it has not written). */
 static size_t counted(const entry_t *e) {
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    if (e->marked) return e->body_size + 2 * guard;
     if (e->body) return e->body + e->body_size + guard - e->map;
     size_t used = e->addr - e->map + page_round(e->size ? e->size : 1);
     return used < e->map_size ? used : e->map_size;
@@ -202,6 +208,14 @@ static void populate_growth(void *p, size_t len, size_t old) {
  * first) at the offset skew within a huge page. */
 static size_t huge_lead(size_t guard, size_t skew) { return (guard + SG_OS_HUGE - skew) & (SG_OS_HUGE - 1); }
 
+static size_t huge_round(size_t n) { return (n + SG_OS_HUGE - 1) & ~(SG_OS_HUGE - 1); }
+
+/* A block on huge pages with guard markers: the first of them, and how many hold its pages. */
+static char *slot0_of(const entry_t *e) { return (char *)e->map + SG_OS_PAGE; }
+static size_t slots_of(const entry_t *e) { return (huge_round(e->body + e->body_size) - (uintptr_t)slot0_of(e)) / SG_OS_HUGE; }
+
+static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len);
+
 /* ---- allocation (continued) --------------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
     return sg_large_alloc_owned(size, alignment, zero, NULL);
@@ -224,8 +238,34 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     char *map;
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
-    entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0 };
-    if (HARDENED_LARGE) {
+    entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0, false };
+    if (HARDENED_LARGE && SG_GUARD_PAGES && !extra && !owner && sg_recycle_marked_ok()) {
+        /* on whole huge pages, the body at the end of the last (against the trailing guard),
+         * markers before it */
+        size_t span = huge_round(body);
+        map_size = span + 2 * guard;
+        map = sg_os_reserve_accounted(map_size, SG_OS_HUGE, guard);
+        if (!map) goto nomem;
+        uintptr_t body_at = (uintptr_t)map + guard + span - body;
+        char *lost = NULL;
+        int r = sg_recycle_fill_slots(map + guard, span / SG_OS_HUGE, body_at, body_at + body, &e.pieces, &lost);
+        if (r != SG_FILL_OK) {
+            drop_range(map, map_size, lost, lost ? SG_OS_HUGE : 0);
+            goto nomem;
+        }
+        sg_os_huge(map, map_size);
+        e.marked = true;
+        e.body = body_at;
+        e.body_size = body;
+        /* against the trailing guard, rounded down to the alignment (at most a page here) */
+        size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
+        user = (body_at + body - (size ? size : 1)) & ~(uintptr_t)(a - 1);
+        if (LARGE_CANARY) {
+            e.addr = user;
+            e.canary_key = sg_random_block_key(user);
+            slack_write(&e);
+        }
+    } else if (HARDENED_LARGE) {
         /* a body of a huge page or more starts on one (below, and sg_recycle_fill) */
         map = sg_os_reserve_accounted(map_size, body >= SG_OS_HUGE && !extra ? SG_OS_HUGE : SG_OS_PAGE, guard);
         if (!map) goto nomem;
@@ -360,6 +400,7 @@ void sg_large_free(void *p) {
     }
     /* the pages go away (recycled, or purged), then the range */
     if (old.owner) sg_os_purge((void *)old.body, old.body_size);
+    else if (old.marked) sg_recycle_take_back_slots(slot0_of(&old), slots_of(&old), old.body, old.body + old.body_size, old.pieces);
     else sg_recycle_take_back((char *)old.body, old.body_size, old.piece_pages, old.pieces);
     retire(&old);
 }
@@ -400,6 +441,22 @@ static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len) 
     atomic_store_explicit(&move_backoff, 64, memory_order_relaxed);   /* near a kernel limit */
     if (lost > map) sg_os_unmap(map, (size_t)(lost - map));
     if (lost + lost_len < map + map_size) sg_os_unmap(lost + lost_len, (size_t)(map + map_size - lost - lost_len));
+}
+
+/* The end of a growth by moving: e (at its new place) is registered with its canaries, the old
+ * block's range is retired. */
+static void *moved_in(entry_t *e, const entry_t *was, size_t size) {
+    /* the old block's canary after its end is now inside the block */
+    memset((char *)e->addr + was->size, 0, slack_len(was));
+    e->canary_key = sg_random_block_key(e->addr);
+    slack_write(e);
+    pthread_mutex_lock(&large_mutex);
+    insert_and_unlock(e);
+    retire(was);
+    VALGRIND_FREELIKE_BLOCK((void *)was->addr, 0);
+    VALGRIND_MALLOCLIKE_BLOCK((void *)e->addr, size, 0, 1);
+    (void)size;
+    return (void *)e->addr;
 }
 
 /* Growing a secure block: its pages move to the new block's range (mremap), the bytes are not
@@ -457,16 +514,76 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
     e.map = (uintptr_t)map;
     e.body = (uintptr_t)body;
     e.addr = e.body + off;
-    /* the old block's canary after its end is now inside the block */
-    memset((char *)e.addr + was->size, 0, slack_len(was));
-    e.canary_key = sg_random_block_key(e.addr);
-    slack_write(&e);
-    pthread_mutex_lock(&large_mutex);
-    insert_and_unlock(&e);
-    retire(was);
-    VALGRIND_FREELIKE_BLOCK((void *)was->addr, 0);
-    VALGRIND_MALLOCLIKE_BLOCK((void *)e.addr, size, 0, 1);
-    return (void *)e.addr;
+    return moved_in(&e, was, size);
+}
+
+/* Growing a block on huge pages (recycle.c): the new huge pages (from the pool, or fresh) are
+ * made first, then the block's own move whole to the same places in the new range (whole page
+ * tables: nothing is copied, and nothing traps at the next touch), and the old range is
+ * retired like a freed block's. The new range has room (inaccessible) for the block to double
+ * in place. NULL when a move is refused (the caller copies); the block is then as it was. */
+static void *grow_marked(const entry_t *was, size_t size) {
+    size_t guard = SG_OS_PAGE, off = was->addr - was->body;
+    char *from = slot0_of(was);
+    size_t lead = was->body - (uintptr_t)from, n = slots_of(was);
+    entry_t e = *was;
+    e.size = size;
+    e.body_size = page_round(off + size);
+    size_t room = page_round(off + (size <= SG_MAX_REQUEST / 2 ? 2 * size : size));
+    e.map_size = huge_round(lead + room) + 2 * guard;
+    if (!sg_recycle_pieces_room()) return NULL;   /* each huge page moved is a mapping of its own */
+    unsigned backoff = atomic_load_explicit(&move_backoff, memory_order_relaxed);
+    if (backoff) {
+        atomic_store_explicit(&move_backoff, backoff - 1, memory_order_relaxed);
+        return NULL;
+    }
+    char *map = sg_os_reserve_accounted(e.map_size, SG_OS_HUGE, guard);
+    if (!map) return NULL;
+    char *to = map + guard, *lost = NULL;
+    uintptr_t body = (uintptr_t)to + lead, end = body + e.body_size, was_end = body + was->body_size;
+    size_t n_new = (huge_round(end) - (uintptr_t)to) / SG_OS_HUGE;
+    unsigned more = 0;
+    if (n_new > n) {
+        int r = sg_recycle_fill_slots(to + n * SG_OS_HUGE, n_new - n, body, end, &more, &lost);
+        if (r != SG_FILL_OK) {
+            drop_range(map, e.map_size, lost, lost ? SG_OS_HUGE : 0);
+            return NULL;
+        }
+    }
+    if (!sg_recycle_move_slots(from, to, n, was->body, was->body + was->body_size, &lost)) {
+        if (n_new > n) sg_recycle_take_back_slots(to + n * SG_OS_HUGE, n_new - n, body, end, more);
+        drop_range(map, e.map_size, lost, lost ? SG_OS_HUGE : 0);
+        return NULL;
+    }
+    /* the markers after the old end that the block now covers (removing them allocates
+     * nothing: it cannot run short of memory) */
+    uintptr_t rw = (uintptr_t)to + n * SG_OS_HUGE;
+    if (!sg_os_unguard((void *)was_end, (end < rw ? end : rw) - was_end))
+        sg_report_fatal("madvise failure", (void *)was_end, (end < rw ? end : rw) - was_end);
+    populate_growth((void *)was_end, (end < rw ? end : rw) - was_end, was->body_size);
+    sg_recycle_adopt((unsigned)n - was->pieces);   /* each of its huge pages is a mapping of its own now */
+    e.pieces = (unsigned)n + more;
+    e.map = (uintptr_t)map;
+    e.body = body;
+    e.addr = body + off;
+    return moved_in(&e, was, size);
+}
+
+/* A block on huge pages growing in place to body bytes: the huge pages it reaches become
+ * read-write (markers past its new end), and the markers it now covers empty pages. */
+static bool unguard_growth(const entry_t *e, size_t body) {
+    char *end = (char *)e->body + e->body_size, *to = (char *)e->body + body;
+    char *rw = (char *)huge_round((uintptr_t)end), *rw_to = (char *)huge_round((uintptr_t)to);
+    if (rw_to > rw) {
+        if (!sg_os_commit(rw, (size_t)(rw_to - rw))) return false;
+        if (!sg_os_guard(to, (size_t)(rw_to - to))) {
+            (void)sg_os_protect_none(rw, (size_t)(rw_to - rw));
+            return false;
+        }
+    }
+    if (sg_os_unguard(end, (size_t)((to < rw ? to : rw) - end))) return true;
+    if (rw_to > rw) (void)sg_os_protect_none(rw, (size_t)(rw_to - rw));
+    return false;
 }
 
 /* Growing a secure block into the headroom grow_by_moving reserved after it: the next pages are
@@ -483,7 +600,8 @@ static bool grow_in_place(entry_t *e, size_t size) {
      * (elsewhere, what it set on its pages stays, as when glibc grows a block in place) */
     uintptr_t tail = (e->addr + e->size) & ~(uintptr_t)(SG_OS_PAGE - 1);
     if (slack_len(e) && !sg_os_reset_protection((void *)tail, e->body + e->body_size - tail)) return false;
-    if (body > e->body_size && !sg_os_commit((char *)e->body + e->body_size, body - e->body_size)) return false;
+    if (e->marked ? !unguard_growth(e, body) : body > e->body_size && !sg_os_commit((char *)e->body + e->body_size, body - e->body_size))
+        return false;
     memset((char *)e->addr + e->size, 0, slack_len(e));
     VALGRIND_RESIZEINPLACE_BLOCK((void *)e->addr, e->size, size, 0);
     live_bytes += body - e->body_size;
@@ -557,7 +675,7 @@ static void *large_realloc(void *p, size_t size) {
         entry_t was = *e;
         table_remove(e);   /* a racing free of p finds nothing, as after any realloc */
         pthread_mutex_unlock(&large_mutex);
-        void *q = grow_by_moving(&was, size);
+        void *q = was.marked ? grow_marked(&was, size) : grow_by_moving(&was, size);
         if (q) return q;
         pthread_mutex_lock(&large_mutex);
         insert_and_unlock(&was);   /* back where it was; then copied */

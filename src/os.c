@@ -10,8 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102    /* Linux 6.13; older kernels refuse it (EINVAL), older headers lack it */
+#endif
 #ifndef MADV_GUARD_REMOVE
-#define MADV_GUARD_REMOVE 103     /* Linux 6.13; older kernels refuse it (EINVAL), older headers lack it */
+#define MADV_GUARD_REMOVE 103
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23    /* Linux 5.14; older headers lack it */
@@ -231,6 +234,35 @@ bool sg_os_reset(void *p, size_t size) {
     (void)munlock(p, size);
     errno = saved;
     return true;
+}
+
+/* Guard markers (Linux 6.13): pages of a read-write mapping that fault on any access, set in
+ * its page table instead of splitting it into mappings of their own; they move with the
+ * page table when mremap moves it. Installing them frees the pages they replace; removing them
+ * leaves empty pages (reading zero). Supported when a probe on a scratch page succeeds. */
+bool sg_os_markers(void) {
+    static _Atomic(int) known;   /* 0 unknown, 1 yes, 2 no */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k) return k == 1;
+    int saved = errno;
+    void *p = mmap(NULL, SG_OS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    k = p != MAP_FAILED && madvise(p, SG_OS_PAGE, MADV_GUARD_INSTALL) == 0 ? 1 : 2;
+    if (p != MAP_FAILED) munmap(p, SG_OS_PAGE);
+    errno = saved;
+    atomic_store_explicit(&known, k, memory_order_relaxed);
+    return k == 1;
+}
+
+bool sg_os_guard(void *p, size_t size) {
+    if (!size || madvise(p, size, MADV_GUARD_INSTALL) == 0) return true;
+    if (errno == ENOMEM || errno == EAGAIN || errno == EINTR) return false;
+    os_fail("madvise failure", p, size);
+}
+
+bool sg_os_unguard(void *p, size_t size) {
+    if (!size || madvise(p, size, MADV_GUARD_REMOVE) == 0) return true;
+    if (errno == ENOMEM || errno == EAGAIN || errno == EINTR) return false;
+    os_fail("madvise failure", p, size);
 }
 
 /* Fault [p, p+size) in now, read-write, in one call: a block that realloc grew is about to be

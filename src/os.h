@@ -45,6 +45,11 @@ bool sg_os_resident(void *p, size_t size, unsigned char *vec);
 bool sg_os_reset(void *p, size_t size);
 /* Only the protection part of that: read-write, no protection key. false on ENOMEM. */
 bool sg_os_reset_protection(void *p, size_t size);
+/* Guard markers (Linux 6.13): whether the kernel has them, install (pages freed, any access
+ * faults), remove (empty pages). false on ENOMEM; errno is the kernel's then. */
+bool sg_os_markers(void);
+bool sg_os_guard(void *p, size_t size);
+bool sg_os_unguard(void *p, size_t size);
 /* Fault a read-write range in now, in one call (best effort). */
 void sg_os_populate(void *p, size_t size);
 /* Name a mapping in /proc/self/maps (best effort). */

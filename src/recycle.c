@@ -24,17 +24,24 @@
 #endif
 
 #define RECYCLE_SLOTS 64
-/* 128 MiB: with 64, big 12000 purged 840 MiB of freed pages that the next blocks then took as
- * fresh ones (307-317 K page faults against 131-137 K, 10-15% slower, same peak RSS: the pages
- * kept stand in for the fresh ones) */
-#define RECYCLE_MAX_BYTES ((size_t)128 << 20)
+/* With blocks on huge pages (guard markers), 64 MiB: big 12000 ran 4.0-4.2 s at a peak RSS of
+ * 134 MiB, at 128 MiB 4.7-4.8 s and 199 MiB (a fuller pool to pick from, but held). Without
+ * them, 128 MiB saved page faults (307-317 K -> 131-137 K) at the same peak RSS. */
+#define RECYCLE_MAX_BYTES ((size_t)64 << 20)
 #define RECYCLE_IDLE_MS 1000
 
 typedef struct extent_s {
     uintptr_t addr;      /* 0 = empty slot */
     size_t size;
     uint64_t freed_ms;
+    /* A huge page taken from a block with guard markers (sg_recycle_fill_slots): size is
+     * SG_OS_HUGE, the pages are in [addr + lo, addr + hi) and markers elsewhere. hi 0: an
+     * extent of plain pages, all of [addr, addr + size). */
+    uint32_t lo, hi;
 } extent_t;
+
+/* Bytes an extent holds (what the budget counts). */
+static size_t held(const extent_t *x) { return x->hi ? (size_t)(x->hi - x->lo) : x->size; }
 
 static pthread_mutex_t recycle_mutex = PTHREAD_MUTEX_INITIALIZER;
 static extent_t extents[RECYCLE_SLOTS];
@@ -64,7 +71,7 @@ static void drop_idle(bool all) {
         /* (freed_ms may be later than now: an extent put in after the clock was read) */
         if (!extents[i].addr || (!all && extents[i].freed_ms + RECYCLE_IDLE_MS > now)) continue;
         out[n++] = extents[i];
-        recycle_bytes -= extents[i].size;
+        recycle_bytes -= held(&extents[i]);
         extents[i].addr = 0;
     }
     pthread_mutex_unlock(&recycle_mutex);
@@ -78,7 +85,7 @@ static void scrub(char *p, size_t size);
 static size_t pick(size_t want) {
     size_t best = RECYCLE_SLOTS;
     for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
-        if (!extents[i].addr) continue;
+        if (!extents[i].addr || extents[i].hi) continue;
         if (best == RECYCLE_SLOTS) { best = i; continue; }
         size_t s = extents[i].size, b = extents[best].size;
         if (b >= want ? s >= want && s < b : s > b) best = i;
@@ -100,18 +107,19 @@ static extent_t take_huge(size_t want) {
             spare = i;
             continue;
         }
+        if (extents[i].hi) continue;
         uintptr_t start = (extents[i].addr + huge - 1) & ~(huge - 1), end = extents[i].addr + extents[i].size;
         size_t n = end > start ? (end - start) & ~(huge - 1) : 0;
         if (n > want) n = want;
         if (n > best_n) best = i, best_n = n;
     }
-    if (best == RECYCLE_SLOTS) return (extent_t){ 0, 0, 0 };
+    if (best == RECYCLE_SLOTS) return (extent_t){ 0 };
     extent_t *x = &extents[best];
     uintptr_t start = (x->addr + huge - 1) & ~(huge - 1), end = x->addr + x->size;
-    extent_t take = { start, best_n, x->freed_ms };
+    extent_t take = { start, best_n, x->freed_ms, 0, 0 };
     if (start + best_n < end) {   /* the part after: into a slot of its own */
-        if (start > x->addr && spare == RECYCLE_SLOTS) return (extent_t){ 0, 0, 0 };
-        extent_t after = { start + best_n, end - start - best_n, x->freed_ms };
+        if (start > x->addr && spare == RECYCLE_SLOTS) return (extent_t){ 0 };
+        extent_t after = { start + best_n, end - start - best_n, x->freed_ms, 0, 0 };
         if (start > x->addr) extents[spare] = after;
         else *x = after;
     }
@@ -132,7 +140,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     drop_idle(false);
     if (!sg_recycle_pieces_room()) max_pieces = 1;
     while (filled < len && *pieces < max_pieces) {
-        extent_t take = { 0, 0, 0 };
+        extent_t take = { 0 };
         pthread_mutex_lock(&recycle_mutex);
         /* Where the rest holds whole huge pages: up to the first from any extent, then whole
          * huge pages from an extent that holds some, else fresh pages (the caller's): they
@@ -225,27 +233,29 @@ static void scrub(char *p, size_t size) {
 
 /* Take back one piece of a freed block: its pages move away to be recycled (the range stays
  * mapped and empty), or, over the budget, are purged. The caller then makes the range
- * PROT_NONE. */
-static void take_back_piece(char *p, size_t size) {
+ * PROT_NONE. hi 0: [p, p+size) is all pages; else p is a huge page of a block with guard
+ * markers, its pages in [p+lo, p+hi). */
+static void take_back_piece(char *p, size_t size, uint32_t lo, uint32_t hi) {
     bool room = false;
-    extent_t evict = { 0, 0, 0 };
+    extent_t evict = { 0 }, x = { 0, size, 0, lo, hi };
+    size_t bytes = held(&x), from = hi ? lo : 0;
     if (RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed)) {
         pthread_mutex_lock(&recycle_mutex);
-        room = recycle_bytes + size <= RECYCLE_MAX_BYTES;
+        room = recycle_bytes + bytes <= RECYCLE_MAX_BYTES;
         size_t slot = RECYCLE_SLOTS, smallest = 0;
         for (size_t i = 0; room && i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++) {
             if (!extents[i].addr) slot = i;
-            else if (extents[i].size < extents[smallest].size) smallest = i;
+            else if (held(&extents[i]) < held(&extents[smallest])) smallest = i;
         }
         /* every slot taken: a smaller extent makes room for this piece (fewer, larger pieces) */
-        if (room && slot == RECYCLE_SLOTS && extents[smallest].size < size) {
+        if (room && slot == RECYCLE_SLOTS && held(&extents[smallest]) < bytes) {
             evict = extents[smallest];
             extents[smallest].addr = 0;
-            recycle_bytes -= evict.size;
+            recycle_bytes -= held(&evict);
             slot = smallest;
         }
         room = room && slot < RECYCLE_SLOTS;
-        if (room) recycle_bytes += size;   /* reserved; the extent is filled in below */
+        if (room) recycle_bytes += bytes;   /* reserved; the extent is filled in below */
         pthread_mutex_unlock(&recycle_mutex);
     }
     if (evict.addr) sg_os_unmap((void *)evict.addr, evict.size);
@@ -254,28 +264,31 @@ static void take_back_piece(char *p, size_t size) {
     if (!moved) {
         if (room) {
             pthread_mutex_lock(&recycle_mutex);
-            recycle_bytes -= size;
+            recycle_bytes -= bytes;
             pthread_mutex_unlock(&recycle_mutex);
         }
         if (unsupported) atomic_store_explicit(&recycle_off, 1, memory_order_relaxed);
-        sg_os_purge(p, size);
+        sg_os_purge(p + from, bytes);
         return;
     }
     /* read-write again, and nothing of what the program set on its block (mprotect, madvise,
-     * mlock, a protection key) follows the pages into the next one */
-    if (!sg_os_reset(moved, size)) {
+     * mlock, a protection key, guard markers) follows the pages into the next one; the
+     * block's own markers around them stay */
+    if (!sg_os_reset(moved + from, bytes)) {
         pthread_mutex_lock(&recycle_mutex);
-        recycle_bytes -= size;
+        recycle_bytes -= bytes;
         pthread_mutex_unlock(&recycle_mutex);
         sg_os_unmap(moved, size);
         return;
     }
+    x.addr = (uintptr_t)moved;
+    x.freed_ms = sg_os_now_ms();
     pthread_mutex_lock(&recycle_mutex);
     size_t slot = RECYCLE_SLOTS;
     for (size_t i = 0; i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++)
         if (!extents[i].addr) slot = i;
-    if (slot < RECYCLE_SLOTS) extents[slot] = (extent_t){ (uintptr_t)moved, size, sg_os_now_ms() };
-    else recycle_bytes -= size;   /* another thread took the last slot meanwhile */
+    if (slot < RECYCLE_SLOTS) extents[slot] = x;
+    else recycle_bytes -= bytes;   /* another thread took the last slot meanwhile */
     pthread_mutex_unlock(&recycle_mutex);
     if (slot == RECYCLE_SLOTS) sg_os_unmap(moved, size);
 }
@@ -286,10 +299,10 @@ void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, u
     size_t off = 0;
     for (unsigned i = 0; i < pieces && off < len; i++) {
         size_t n = (size_t)piece_pages[i] * SG_OS_PAGE;
-        take_back_piece(body + off, n);
+        take_back_piece(body + off, n, 0, 0);
         off += n;
     }
-    if (off < len) take_back_piece(body + off, len - off);
+    if (off < len) take_back_piece(body + off, len - off, 0, 0);
     drop_idle(false);
 }
 
@@ -342,6 +355,177 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
     return false;
 }
 
+/* ---- blocks on whole huge pages, with guard markers --------------------------------------- */
+/* Where the kernel has guard markers (Linux 6.13), a secure large block is laid out on whole
+ * huge pages: they are read-write, the block's pages are [lo, hi) in them and every other page
+ * is a marker (a guard that needs no mapping of its own). Every move of its pages, out at free
+ * and in at the next malloc, then hands over whole page tables, whatever the block's size and
+ * offset: under a hypervisor that shadows page tables, the pages cost nothing extra to touch
+ * afterwards, where a page moved entry by entry traps once (2-4 us on the bench's VM) and a
+ * fresh page faults (10-14 us). Each huge page is recycled on its own, with the bounds of the
+ * pages it holds. */
+
+#define HUGE32 ((uint32_t)SG_OS_HUGE)
+static uint32_t lo32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t hi32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+/* Markers on [s + a, s + b), or empty pages there (none when a >= b). */
+static bool guard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_os_guard(s + a, b - a); }
+static bool unguard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_os_unguard(s + a, b - a); }
+
+/* The block's pages in huge page s: [*wl, *wh) (empty: both 0). */
+static void wanted(const char *s, uintptr_t lo, uintptr_t hi, uint32_t *wl, uint32_t *wh) {
+    uintptr_t a = (uintptr_t)s, e = a + SG_OS_HUGE;
+    uintptr_t l = lo > a ? lo : a, h = hi < e ? hi : e;
+    if (l >= h) l = h = a;
+    *wl = (uint32_t)(l - a);
+    *wh = (uint32_t)(h - a);
+}
+
+/* The huge page in the pool whose pages differ least from [wl, wh): every page the block wants
+ * that it lacks faults in fresh, and every page it has outside them is freed, to fault in fresh
+ * in some later block. Taken out of the pool; { 0 } if none shares more pages than it would
+ * free (fresh pages cost less then). Under the lock. */
+static extent_t take_covering(uint32_t wl, uint32_t wh) {
+    size_t best = RECYCLE_SLOTS, best_diff = 0;
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
+        const extent_t *x = &extents[i];
+        if (!x->addr || !x->hi) continue;
+        uint32_t a = hi32(x->lo, wl), b = lo32(x->hi, wh);
+        size_t in = b > a ? b - a : 0, out = held(x) - in, diff = (wh - wl - in) + out;
+        if (in > out && (best == RECYCLE_SLOTS || diff < best_diff)) best = i, best_diff = diff;
+    }
+    if (best == RECYCLE_SLOTS) return (extent_t){ 0 };
+    extent_t take = extents[best];
+    extents[best].addr = 0;
+    recycle_bytes -= held(&take);
+    return take;
+}
+
+/* Huge page s, just moved in from x, holds a block's pages [wl, wh): x's pages outside them
+ * become markers (and are freed), markers inside them empty pages, and the pages both share
+ * are zeroed. */
+static bool refit(char *s, const extent_t *x, uint32_t wl, uint32_t wh) {
+    if (!guard_part(s, x->lo, lo32(x->hi, wl)) || !guard_part(s, hi32(x->lo, wh), x->hi)) return false;
+    if (!unguard_part(s, wl, lo32(wh, x->lo)) || !unguard_part(s, hi32(wl, x->hi), wh)) return false;
+    uint32_t a = hi32(x->lo, wl), b = lo32(x->hi, wh);
+    scrub(s + a, b - a);
+    /* the pages it lacks, faulted in now in one call (a few per cent of it at most: the pool
+     * gives the huge page that fits best) rather than one trap each */
+    if (wl < a) sg_os_populate(s + wl, a - wl);
+    if (b < wh) sg_os_populate(s + b, wh - b);
+    return true;
+}
+
+bool sg_recycle_marked_ok(void) {
+    return RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && sg_os_markers();
+}
+
+/* Make the huge pages [slot0, slot0 + n huge pages) of a reservation (inaccessible) a block's,
+ * its pages [lo, hi) (addresses): each huge page is moved in from the pool (the one whose pages
+ * fit best), else made read-write in place; every other page is a marker. *pieces:
+ * how many were moved in, each a kernel mapping of its own. SG_FILL_FAILED: the caller unmaps
+ * the whole range. SG_FILL_LOST: *lost, a huge page of it, may now be another mapping; the
+ * caller unmaps the rest. */
+int sg_recycle_fill_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned *pieces, char **lost) {
+    *pieces = 0;
+    /* read-write all at once: the kernel refuses a commit larger than it would ever allow in
+     * one call (malloc(1 TiB) fails, as under glibc); huge pages moved in replace parts of it */
+    if (!sg_os_commit(slot0, n * SG_OS_HUGE)) return SG_FILL_FAILED;
+    bool pool = RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && recycle_bytes;
+    if (pool) drop_idle(false);
+    for (size_t i = 0; i < n; i++) {
+        char *s = slot0 + i * SG_OS_HUGE;
+        uint32_t wl, wh;
+        wanted(s, lo, hi, &wl, &wh);
+        extent_t x = { 0 };
+        if (pool && wl < wh && sg_recycle_pieces_room()) {
+            pthread_mutex_lock(&recycle_mutex);
+            x = take_covering(wl, wh);
+            pthread_mutex_unlock(&recycle_mutex);
+        }
+        if (x.addr) {
+            bool unsure;
+            if (sg_os_move_to((void *)x.addr, SG_OS_HUGE, s, &unsure)) {
+                (*pieces)++;
+                if (!refit(s, &x, wl, wh)) return SG_FILL_FAILED;
+                continue;
+            }
+            sg_os_unmap((void *)x.addr, SG_OS_HUGE);
+            if (unsure) {
+                *lost = s;
+                return SG_FILL_LOST;
+            }
+        }
+        /* (a failed move may have left the huge page inaccessible) */
+        if ((x.addr && !sg_os_commit(s, SG_OS_HUGE)) || !guard_part(s, 0, wl) || !guard_part(s, wl < wh ? wh : 0, HUGE32))
+            return SG_FILL_FAILED;
+    }
+    atomic_fetch_add_explicit(&live_pieces, *pieces, memory_order_relaxed);
+    return SG_FILL_OK;
+}
+
+/* A freed block on huge pages [slot0, slot0 + n huge pages), its pages [lo, hi): each huge page
+ * holding some moves away whole, to be recycled with their bounds (or, over the budget, the
+ * pages are purged). The caller then makes the range PROT_NONE. */
+void sg_recycle_take_back_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned pieces) {
+    atomic_fetch_sub_explicit(&live_pieces, pieces, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) {
+        char *s = slot0 + i * SG_OS_HUGE;
+        uint32_t wl, wh;
+        wanted(s, lo, hi, &wl, &wh);
+        if (wl < wh) take_back_piece(s, SG_OS_HUGE, wl, wh);
+    }
+    drop_idle(false);
+}
+
+/* Move huge page from onto huge page to: out first, to an address the kernel picks (refused
+ * whole when the program split it into several mappings), then onto to. false when it did not
+ * move: it is then back at from, or its pages [wl, wh) were copied back there. *unsure: to may
+ * now be another mapping. */
+static bool move_slot(char *from, char *to, uint32_t wl, uint32_t wh, bool *unsure) {
+    bool unsupported = false, back;
+    *unsure = false;
+    char *mid = sg_os_move_out(from, SG_OS_HUGE, &unsupported);
+    if (!mid) {
+        if (unsupported) atomic_store_explicit(&recycle_off, 1, memory_order_relaxed);
+        return false;
+    }
+    if (sg_os_move_to(mid, SG_OS_HUGE, to, unsure)) return true;
+    if (!sg_os_move_to(mid, SG_OS_HUGE, from, &back)) {
+        sg_recycle_put_back(from + wl, mid + wl, wh - wl);
+        sg_os_unmap(mid, SG_OS_HUGE);
+    }
+    return false;
+}
+
+/* realloc growing a block on huge pages: its n huge pages [from, ...), its pages [lo, hi), move
+ * whole onto [to, ...), a range of ours. true when all moved. false when not: they are all
+ * back at from (moved back, or their pages copied back), and *lost, if set, is a huge page of
+ * the new range that may now be another mapping (the caller must leave it alone). */
+bool sg_recycle_move_slots(char *from, char *to, size_t n, uintptr_t lo, uintptr_t hi, char **lost) {
+    *lost = NULL;
+    size_t i = 0;
+    for (; i < n; i++) {
+        uint32_t wl, wh;
+        bool unsure;
+        wanted(from + i * SG_OS_HUGE, lo, hi, &wl, &wh);
+        if (!move_slot(from + i * SG_OS_HUGE, to + i * SG_OS_HUGE, wl, wh, &unsure)) {
+            if (unsure) *lost = to + i * SG_OS_HUGE;
+            break;
+        }
+    }
+    if (i == n) return true;
+    while (i-- > 0) {
+        uint32_t wl, wh;
+        bool unsure;
+        char *f = from + i * SG_OS_HUGE, *t = to + i * SG_OS_HUGE;
+        wanted(f, lo, hi, &wl, &wh);
+        if (!move_slot(t, f, wl, wh, &unsure)) sg_recycle_put_back(f + wl, t + wl, wh - wl);
+    }
+    return false;
+}
+
 /* Pieces that became part of a live block other than through sg_recycle_fill. */
 void sg_recycle_adopt(unsigned pieces) { atomic_fetch_add_explicit(&live_pieces, pieces, memory_order_relaxed); }
 
@@ -368,7 +552,7 @@ void sg_recycle_tick(void) {
  * here; count only what the table holds. */
 void sg_recycle_child_reset(void) {
     size_t n = 0;
-    for (size_t i = 0; i < RECYCLE_SLOTS; i++) n += extents[i].addr ? extents[i].size : 0;
+    for (size_t i = 0; i < RECYCLE_SLOTS; i++) n += extents[i].addr ? held(&extents[i]) : 0;
     recycle_bytes = n;
 }
 

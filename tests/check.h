@@ -148,6 +148,18 @@ static inline int kernel_moves_pages(void)
     return 1;
 }
 
+/* Has it guard markers (madvise MADV_GUARD_INSTALL, Linux 6.13)? Secure builds then lay large
+ * blocks out on whole huge pages (src/recycle.c). */
+static inline int kernel_has_guard_markers(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    int ok = madvise(p, 4096, 102 /* MADV_GUARD_INSTALL */) == 0;
+    munmap(p, 4096);
+    return ok;
+}
+
 /* ---- byte patterns that name their owner ----------------------------------------------------- */
 /* Byte i of a block whose identity is `seed`: any two blocks with different seeds differ at
  * almost every offset, so a block overwritten by another, or shifted, is caught. */
