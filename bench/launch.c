@@ -1,8 +1,9 @@
 /* launch: run one benchmark command with an allocator preloaded into it alone, and measure it.
  *
- * Usage: launch [-t seconds] [-e NAME=VALUE]... LIBRARY|- PROGRAM [ARGS...]
+ * Usage: launch [-t seconds] [-c cpu] [-e NAME=VALUE]... LIBRARY|- PROGRAM [ARGS...]
  *   LIBRARY  the allocator to put in LD_PRELOAD for the child ("-": none, the libc malloc)
  *   -t       kill the child (its whole process group) after this many seconds (default 300)
+ *   -c       run the child on this CPU only (its threads and children too)
  *   -e       set a variable in the child's environment
  * The child's stdout and stderr pass through; its stdin is /dev/null. When it has ended,
  * launch prints one line on stdout:
@@ -14,6 +15,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,17 +42,20 @@ static double now_s(void)
 
 static void usage(void)
 {
-    fputs("usage: launch [-t seconds] [-e NAME=VALUE]... LIBRARY|- PROGRAM [ARGS...]\n", stderr);
+    fputs("usage: launch [-t seconds] [-c cpu] [-e NAME=VALUE]... LIBRARY|- PROGRAM [ARGS...]\n", stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     unsigned timeout = 300;
+    int cpu = -1;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
             timeout = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            cpu = atoi(argv[++i]);
         } else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc && strchr(argv[i + 1], '=')) {
             if (putenv(argv[++i]) != 0)
                 usage();
@@ -62,6 +67,15 @@ int main(int argc, char **argv)
         usage();
     const char *library = argv[i];
     char **command = &argv[i + 1];
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) != 0) { // inherited by the child
+            fprintf(stderr, "launch: cannot run on CPU %d: %s\n", cpu, strerror(errno));
+            return 1;
+        }
+    }
     fflush(stdout);
 
     struct sigaction sa;

@@ -89,20 +89,28 @@ describe() {
 
 # run_workload NAME LIBRARY: one run under the launcher; its output is the workload's stdout
 # followed by the launcher's "launch wall_s=... peak_rss_kb=... status=..." line.
+# Single-threaded workloads run on one CPU, the same for every allocator: on the bench's VM one
+# of the two CPUs ran everything 1.7x slower than the other (seed-burst 0.78 s against 1.32 s,
+# mimalloc 0.26 s against 0.43 s), and where the scheduler put a run decided its time.
+# SG_BENCH_CPU=N picks the CPU, SG_BENCH_CPU=none leaves them unpinned; default: the first
+# CPU this script may run on.
+pin=${SG_BENCH_CPU:-$(awk '/^Cpus_allowed_list/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status 2>/dev/null)}
+[ "$pin" = none ] && pin=""
 launch() { "$bin/launch" -t "$timeout" "$@"; }
+solo() { "$bin/launch" -t "$timeout" ${pin:+-c "$pin"} "$@"; }
 run_workload() {
     case $1 in
-    seed-burst) launch "$2" "$bin/seed-burst" "$seed_n" ;;
+    seed-burst) solo "$2" "$bin/seed-burst" "$seed_n" ;;
     larson) launch "$2" "$bin/larson" 2 "$larson_n" 20000 ;;
     xmalloc) launch "$2" "$bin/xmalloc" 1 "$xmalloc_n" ;;
     cache-scratch) launch "$2" "$bin/cache-scratch" 2 "$scratch_n" 20000 8 ;;
-    alloc-churn) launch "$2" "$bin/alloc-churn" "$churn_n" 4000 ;;
-    big) launch "$2" "$bin/big" "$big_n" 24 ;;
-    shrink) launch "$2" "$bin/shrink" "$shrink_n" 10 150 ;;
+    alloc-churn) solo "$2" "$bin/alloc-churn" "$churn_n" 4000 ;;
+    big) solo "$2" "$bin/big" "$big_n" 24 ;;
+    shrink) solo "$2" "$bin/shrink" "$shrink_n" 10 150 ;;
     threads) launch "$2" "$bin/threads" "$threads_n" ;;
-    python) launch -e PYTHONMALLOC=malloc -e PYTHONHASHSEED=0 -e PYTHONDONTWRITEBYTECODE=1 \
+    python) solo -e PYTHONMALLOC=malloc -e PYTHONHASHSEED=0 -e PYTHONDONTWRITEBYTECODE=1 \
         "$2" "$python" -S -s -B "$here/workloads/objects.py" "$python_n" ;;
-    sqlite) launch "$2" "$sqlite" -batch -init /dev/null :memory: \
+    sqlite) solo "$2" "$sqlite" -batch -init /dev/null :memory: \
         ".parameter set @n $sqlite_n" ".read $here/workloads/sqlite.sql" ;;
     esac
 }
@@ -183,6 +191,7 @@ pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
     echo "peers:    jemalloc $(pkgver libjemalloc2), tcmalloc $(pkgver libtcmalloc-minimal4), mimalloc $(pkgver libmimalloc2.0), scudo from clang-rt $(pkgver libclang-rt-14-dev)"
     echo "programs: $("$python" --version 2>&1), sqlite3 $("$sqlite" --version 2>/dev/null | cut -d' ' -f1)"
     echo "tree:     $(git -C "$root" describe --always --dirty 2>/dev/null || echo ?)"
+    echo "pinned:   single-threaded workloads on CPU ${pin:-(none: SG_BENCH_CPU=none)}"
     echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) at the start$(awk '$1 > 0.5 { printf ": other processes are running, timings will be noisy" }' /proc/loadavg)"
 } >"$tmp/machine"
 cat "$tmp/machine"
