@@ -361,6 +361,7 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
         }
     }
     if (head) {
+        uint8_t resident = head->dirty;   /* a dirty free span was never purged */
 #if SG_SLOT_STATES
         head->state = states;
 #else
@@ -368,6 +369,7 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
 #endif
         mark_span(head, units);
         head->dirty = 0;
+        head->cold = !resident;
         A.live_units += units;
     }
     sg_arena_unlock();

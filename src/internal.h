@@ -59,6 +59,7 @@ typedef struct sg_page_s {
     uint8_t guarded;             /* arena: a guard follows the span */
     uint8_t first_class;         /* owned by an sg_heap_new heap: frees skip the quarantine */
     uint8_t div_shift;           /* block_size = odd << div_shift */
+    uint8_t cold;                /* its memory was not resident when the page was made */
     uint32_t units;              /* span length in arena units */
     uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t block_size;
@@ -77,6 +78,7 @@ typedef struct sg_page_s {
     uint32_t used;               /* slots handed out and not yet collected back */
     uint32_t carved;             /* slots put into free lists since the page was made */
     uint8_t in_full;             /* in the heap's full queue */
+    uint32_t populated;          /* cold pages: bytes from the start faulted in ahead of carving */
     struct sg_page_s *next, *prev; /* heap queue, abandoned list or arena free list */
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
     /* line 2, written by other threads: kept apart so their frees do not slow the owner */

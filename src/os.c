@@ -270,8 +270,11 @@ bool sg_os_unguard(void *p, size_t size) {
  * machine the traps, not the zeroing, were most of it). Best effort: a kernel before 5.14 has
  * no MADV_POPULATE_WRITE, and memory short now only means the pages fault later. */
 void sg_os_populate(void *p, size_t size) {
+    static _Atomic(int) unsupported;   /* a kernel before 5.14: not asked again */
+    if (atomic_load_explicit(&unsupported, memory_order_relaxed)) return;
     int saved = errno;
-    (void)madvise(p, size, MADV_POPULATE_WRITE);
+    if (madvise(p, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        atomic_store_explicit(&unsupported, 1, memory_order_relaxed);
     errno = saved;
 }
 

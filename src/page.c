@@ -23,6 +23,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->start = sg_ro.arena_base + ((uintptr_t)(page - sg_ro.meta) << SG_UNIT_SHIFT);
     page->capacity = capacity;
     page->carved = 0;
+    page->populated = 0;
     page->in_full = 0;
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
@@ -96,9 +97,28 @@ static void carve_random(sg_page_t *page, sg_heap_t *heap) {
     page->carved += n;
 }
 
+/* A page of small slots made of memory that was not resident: the pages carving is about to
+ * touch are faulted in ahead, up to 32 KiB at a time, in one system call, instead of one page
+ * fault per 4 KiB as slots are linked. Under a hypervisor that shadows page tables a fault costs
+ * 10-14 us, a page populated this way 0.6 us and 3-4 us at its first touch; on bare metal it
+ * saves the fault's entry and exit. At most 32 KiB of a page is resident ahead of its slots. */
+#define SG_POPULATE_MAX_SLOT 256u
+#define SG_POPULATE_AHEAD ((size_t)32 << 10)
+static void populate_ahead(sg_page_t *page) {
+    size_t bs = page->block_size, limit = ((size_t)page->capacity * bs + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    size_t at = (size_t)page->carved * bs & ~(size_t)(SG_OS_PAGE - 1);
+    size_t need = at + SG_POPULATE_AHEAD / 2 < limit ? at + SG_POPULATE_AHEAD / 2 : limit;
+    if (page->populated >= need) return;
+    size_t from = page->populated > at ? page->populated : at;
+    size_t to = at + SG_POPULATE_AHEAD < limit ? at + SG_POPULATE_AHEAD : limit;
+    sg_os_populate((char *)page->start + from, to - from);
+    page->populated = (uint32_t)to;
+}
+
 /* Put more never-used slots into page->free; false when the page has none left. */
 bool sg_page_extend(sg_page_t *page, sg_heap_t *heap) {
     if (page->carved >= page->capacity) return false;
+    if (page->cold && page->block_size <= SG_POPULATE_MAX_SLOT) populate_ahead(page);
     if (SG_RANDOM_SLOTS && !heap->is_empty) carve_random(page, heap);
     else carve_sequential(page);
     return true;
