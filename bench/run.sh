@@ -90,8 +90,9 @@ describe() {
 # run_workload NAME LIBRARY: one run under the launcher; its output is the workload's stdout
 # followed by the launcher's "launch wall_s=... peak_rss_kb=... status=..." line.
 # Single-threaded workloads run on one CPU, the same for every allocator: on the bench's VM one
-# of the two CPUs ran everything 1.7x slower than the other (seed-burst 0.78 s against 1.32 s,
-# mimalloc 0.26 s against 0.43 s), and where the scheduler put a run decided its time.
+# of the two CPUs ran everything 1.7x slower than the other for long stretches (seed-burst 0.78 s
+# against 1.32 s, mimalloc 0.26 s against 0.43 s; later the other way round), and where the
+# scheduler put a run decided its time.
 # SG_BENCH_CPU=N picks the CPU, SG_BENCH_CPU=none leaves them unpinned; default: the first
 # CPU this script may run on.
 pin=${SG_BENCH_CPU:-$(awk '/^Cpus_allowed_list/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status 2>/dev/null)}
