@@ -301,6 +301,8 @@ void sg_recycle_adopt(unsigned pieces);
 /* Blocks laid out on whole huge pages with guard markers (recycle.c). */
 enum { SG_FILL_OK, SG_FILL_FAILED, SG_FILL_LOST };
 bool sg_recycle_marked_ok(void);
+bool sg_recycle_guard(void *p, size_t n);
+bool sg_recycle_unguard(void *p, size_t n);
 int sg_recycle_fill_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned *pieces, char **lost);
 void sg_recycle_take_back_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, unsigned pieces);
 bool sg_recycle_move_slots(char *from, char *to, size_t n, uintptr_t lo, uintptr_t hi, char **lost);

@@ -211,7 +211,7 @@ static size_t huge_lead(size_t guard, size_t skew) { return (guard + SG_OS_HUGE 
 static size_t huge_round(size_t n) { return (n + SG_OS_HUGE - 1) & ~(SG_OS_HUGE - 1); }
 
 /* A block on huge pages with guard markers: the first of them, and how many hold its pages. */
-static char *slot0_of(const entry_t *e) { return (char *)e->map + SG_OS_PAGE; }
+static char *slot0_of(const entry_t *e) { return (char *)e->map + (SG_GUARD_PAGES ? SG_OS_PAGE : 0); }
 static size_t slots_of(const entry_t *e) { return (huge_round(e->body + e->body_size) - (uintptr_t)slot0_of(e)) / SG_OS_HUGE; }
 
 static void drop_range(char *map, size_t map_size, char *lost, size_t lost_len);
@@ -239,7 +239,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
     entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0, false };
-    if (HARDENED_LARGE && SG_GUARD_PAGES && !extra && !owner && sg_recycle_marked_ok()) {
+    if (HARDENED_LARGE && !extra && !owner && sg_recycle_marked_ok()) {
         /* on whole huge pages, the body at the end of the last (against the trailing guard),
          * markers before it */
         size_t span = huge_round(body);
@@ -523,7 +523,7 @@ static void *grow_by_moving(const entry_t *was, size_t size) {
  * retired like a freed block's. The new range has room (inaccessible) for the block to double
  * in place. NULL when a move is refused (the caller copies); the block is then as it was. */
 static void *grow_marked(const entry_t *was, size_t size) {
-    size_t guard = SG_OS_PAGE, off = was->addr - was->body;
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body;
     char *from = slot0_of(was);
     size_t lead = was->body - (uintptr_t)from, n = slots_of(was);
     entry_t e = *was;
@@ -558,7 +558,7 @@ static void *grow_marked(const entry_t *was, size_t size) {
     /* the markers after the old end that the block now covers (removing them allocates
      * nothing: it cannot run short of memory) */
     uintptr_t rw = (uintptr_t)to + n * SG_OS_HUGE;
-    if (!sg_os_unguard((void *)was_end, (end < rw ? end : rw) - was_end))
+    if (!sg_recycle_unguard((void *)was_end, (end < rw ? end : rw) - was_end))
         sg_report_fatal("madvise failure", (void *)was_end, (end < rw ? end : rw) - was_end);
     populate_growth((void *)was_end, (end < rw ? end : rw) - was_end, was->body_size);
     sg_recycle_adopt((unsigned)n - was->pieces);   /* each of its huge pages is a mapping of its own now */
@@ -576,12 +576,12 @@ static bool unguard_growth(const entry_t *e, size_t body) {
     char *rw = (char *)huge_round((uintptr_t)end), *rw_to = (char *)huge_round((uintptr_t)to);
     if (rw_to > rw) {
         if (!sg_os_commit(rw, (size_t)(rw_to - rw))) return false;
-        if (!sg_os_guard(to, (size_t)(rw_to - to))) {
+        if (!sg_recycle_guard(to, (size_t)(rw_to - to))) {
             (void)sg_os_protect_none(rw, (size_t)(rw_to - rw));
             return false;
         }
     }
-    if (sg_os_unguard(end, (size_t)((to < rw ? to : rw) - end))) return true;
+    if (sg_recycle_unguard(end, (size_t)((to < rw ? to : rw) - end))) return true;
     if (rw_to > rw) (void)sg_os_protect_none(rw, (size_t)(rw_to - rw));
     return false;
 }

@@ -369,9 +369,18 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
 static uint32_t lo32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static uint32_t hi32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
+/* The pages of a huge page outside its block: markers, or, in a build without guard pages
+ * (which measures what they cost), empty pages that were never the block's. */
+bool sg_recycle_guard(void *p, size_t n) {
+    if (SG_GUARD_PAGES) return sg_os_guard(p, n);
+    if (n) sg_os_purge(p, n);
+    return true;
+}
+bool sg_recycle_unguard(void *p, size_t n) { return !SG_GUARD_PAGES || sg_os_unguard(p, n); }
+
 /* Markers on [s + a, s + b), or empty pages there (none when a >= b). */
-static bool guard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_os_guard(s + a, b - a); }
-static bool unguard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_os_unguard(s + a, b - a); }
+static bool guard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_recycle_guard(s + a, b - a); }
+static bool unguard_part(char *s, uint32_t a, uint32_t b) { return a >= b || sg_recycle_unguard(s + a, b - a); }
 
 /* The block's pages in huge page s: [*wl, *wh) (empty: both 0). */
 static void wanted(const char *s, uintptr_t lo, uintptr_t hi, uint32_t *wl, uint32_t *wh) {
@@ -418,7 +427,7 @@ static bool refit(char *s, const extent_t *x, uint32_t wl, uint32_t wh) {
 }
 
 bool sg_recycle_marked_ok(void) {
-    return RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && sg_os_markers();
+    return RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && (!SG_GUARD_PAGES || sg_os_markers());
 }
 
 /* Make the huge pages [slot0, slot0 + n huge pages) of a reservation (inaccessible) a block's,
@@ -458,8 +467,8 @@ int sg_recycle_fill_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, uns
             }
         }
         /* (a failed move may have left the huge page inaccessible) */
-        if ((x.addr && !sg_os_commit(s, SG_OS_HUGE)) || !guard_part(s, 0, wl) || !guard_part(s, wl < wh ? wh : 0, HUGE32))
-            return SG_FILL_FAILED;
+        if (x.addr && !sg_os_commit(s, SG_OS_HUGE)) return SG_FILL_FAILED;
+        if (SG_GUARD_PAGES && (!guard_part(s, 0, wl) || !guard_part(s, wl < wh ? wh : 0, HUGE32))) return SG_FILL_FAILED;
     }
     atomic_fetch_add_explicit(&live_pieces, *pieces, memory_order_relaxed);
     return SG_FILL_OK;

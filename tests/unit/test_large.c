@@ -81,6 +81,12 @@ static long minor_faults(void) {
     return u.ru_minflt;
 }
 
+/* Secure builds lay large blocks out on whole huge pages where the kernel moves pages
+ * (MREMAP_DONTUNMAP) and, with guard pages, has guard markers (src/recycle.c). */
+static int huge_page_layout(void) {
+    return (SG_GUARD_PAGES || SG_LARGE_QUARANTINE) && kernel_moves_pages() && (!SG_GUARD_PAGES || kernel_has_guard_markers());
+}
+
 /* Growing a large block moves its pages (mremap in both builds; secure builds leave the old
  * range behind, empty, and retire it like a freed block): no byte is copied into fresh pages,
  * so filling the old part again costs no page faults. Blocks made of several recycled pieces
@@ -136,7 +142,7 @@ static void test_large_realloc_moves_pages(void) {
      * one by one, each becoming a mapping: at most one per huge page, 2 MiB */
     long maps = count_mappings_in((uintptr_t)p - 4096, (uintptr_t)p + m + 4096);
     long most = SG_RECYCLE_PIECES + 3, huge = (long)((m + 2 * 4096) >> 21) + 2;
-    if (SG_GUARD_PAGES && kernel_has_guard_markers() && huge + 3 > most) most = huge + 3;
+    if (huge_page_layout() && huge + 3 > most) most = huge + 3;
     CHECK(maps >= 1 && maps <= most, "the grown block spans %ld mappings (at most %ld)", maps, most);
     free(p);   /* the canaries at the block's new ends are checked here */
     sg_stats_t s;
@@ -311,7 +317,7 @@ static void test_large_recycled_by_huge_pages(void) {
           same, 2 * SAMPLES);
     free(a);
     free(b);
-    if (!SG_GUARD_PAGES || !kernel_has_guard_markers()) return;
+    if (!huge_page_layout()) return;
     malloc_trim(0);
     size_t n = 3 * mib / 2;
     p = opaque_ptr(malloc(n));
