@@ -253,17 +253,13 @@ bool sg_os_markers(void) {
     return k == 1;
 }
 
-bool sg_os_guard(void *p, size_t size) {
-    if (!size || madvise(p, size, MADV_GUARD_INSTALL) == 0) return true;
+static bool markers(void *p, size_t size, int advice) {
+    if (!size || madvise(p, size, advice) == 0) return true;
     if (errno == ENOMEM || errno == EAGAIN || errno == EINTR) return false;
     os_fail("madvise failure", p, size);
 }
-
-bool sg_os_unguard(void *p, size_t size) {
-    if (!size || madvise(p, size, MADV_GUARD_REMOVE) == 0) return true;
-    if (errno == ENOMEM || errno == EAGAIN || errno == EINTR) return false;
-    os_fail("madvise failure", p, size);
-}
+bool sg_os_guard(void *p, size_t size) { return markers(p, size, MADV_GUARD_INSTALL); }
+bool sg_os_unguard(void *p, size_t size) { return markers(p, size, MADV_GUARD_REMOVE); }
 
 /* Fault [p, p+size) in now, read-write, in one call: a block that realloc grew is about to be
  * written, and one system call costs far less than a page fault per 4 KiB page (on the bench's

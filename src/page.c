@@ -103,7 +103,7 @@ static void carve_random(sg_page_t *page, sg_heap_t *heap) {
  * hypervisor that shadows page tables a fault costs 10-14 us, a page populated this way 0.6 us
  * and 3-4 us at its first touch; on bare metal it saves the fault's entry and exit. Pages that
  * never fill past their first 16 KiB (a thread's few blocks of a size) get nothing ahead: from
- * the start, 8 threads of `threads` held 6.0 MiB instead of 4.6. */
+ * the start, 8 threads of `threads` held 6.0 MiB instead of 4.3 (fast build). */
 #define SG_POPULATE_MAX_SLOT 256u
 #define SG_POPULATE_AHEAD ((size_t)32 << 10)
 static void populate_ahead(sg_page_t *page) {
