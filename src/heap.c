@@ -61,6 +61,7 @@ void sg_heap_init(sg_heap_t *heap) {
     }
     if (want == SG_QUARANTINE_SLOTS) heap->quarantine_ring = heap->quarantine;
     heap->quarantine_mask = want - 1;
+    heap->ring_next = 0;
     for (size_t i = 0; i < want; i++) heap->quarantine_ring[i] = NULL;
 #endif
 }

@@ -127,6 +127,7 @@ struct sg_heap_s {
     uint32_t retired_pos;
     void **quarantine_ring;              /* the inline ring, or a larger mapped one (option) */
     size_t quarantine_mask;              /* ring size - 1 */
+    size_t ring_next;                    /* where the next free lands, drawn one free ahead */
     uint32_t zero_size, scan_size;       /* slot size last zeroed, last scanned (slot.h) */
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
     uint8_t first_class;                 /* made by sg_heap_new, not a thread's */
