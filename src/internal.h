@@ -321,12 +321,13 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
 void sg_large_discard_owned(sg_heap_t *owner);
 void sg_large_free(void *p);
 size_t sg_large_usable_size(const void *p);
-void *sg_large_realloc(void *p, size_t size);
 void sg_large_lock(void);
 void sg_large_unlock(void);
 bool sg_large_owner_is(const void *p, const sg_heap_t *heap);
 void sg_large_stats(size_t *count, size_t *bytes);
 bool sg_large_trim(void);
+/* large_grow.c: realloc of a large block */
+void *sg_large_realloc(void *p, size_t size);
 /* large_cache.c: fast builds' cache of freed large mappings; called with large.c's lock */
 #define SG_LARGE_CACHE_SLOTS 32
 typedef struct {
