@@ -42,8 +42,9 @@ void *sg_alloc(size_t size) {
 }
 
 /* A small block handed out reads zero from byte 0 to here: freed slots were zeroed, and the
- * write-after-free check proved the first SG_WAF_CHECK_MAX bytes still are; a write through a
- * dangling pointer beyond them would reach a calloc caller unseen, so calloc clears the rest. */
+ * write-after-free check proved the first SG_WAF_CHECK_MAX bytes still are, and past them as far
+ * as the last block in the slot reached; a write through an older block's dangling pointer
+ * beyond that would reach a calloc caller unseen, so calloc clears the rest. */
 SG_INLINE void zero_rest(void *p, size_t size) {
     size_t from = SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE ? SG_WAF_CHECK_MAX : 0;
     if (p && size > from) memset((char *)p + from, 0, size - from);
@@ -78,7 +79,7 @@ void *sg_alloc_zeroed(size_t count, size_t size) {
     if (total > SMALL_MAX_REQUEST) return sg_large_alloc(total, 0, true);
     void *p = heap_alloc_class(sg_tls_heap, total, sg_size_class(total + SG_CANARY_OVERHEAD));
     /* With zero-on-free a slot handed out was scrubbed when freed (fresh and purged memory
-     * reads zero, the link word is cleared when popped), and its first 4 KiB were checked;
+     * reads zero, the link word is cleared when popped), and it was checked (zero_rest);
      * small blocks that came from the large path (start-up) are fresh mappings. */
     zero_rest(p, total);
     return p;

@@ -219,10 +219,11 @@ static inline uint64_t last_words(const char *s, size_t bs) {
     return acc | w;
 }
 
-/* A free slot past SG_WAF_CHECK_MAX: the write-after-free check at hand-out does not read that
- * far, so a write there through a dangling pointer would stay in the page until a slot of
- * another class, carved over it later, was handed out: reported then for that slot, with its
- * size, or never. Read when the page is released, it is named for the slot it hit. Bytes up to
+/* A free slot past SG_WAF_CHECK_MAX: the write-after-free check at hand-out reads as far as the
+ * freed block reached, so a write beyond it (or into a slot that is never handed out again)
+ * would stay in the page until a slot of another class, carved over it later, was handed out:
+ * reported then for that slot, with its size, or never. Read when the page is released, it is
+ * named for the slot it hit. Bytes up to
  * the size word (slot.h), 4 KiB page by 4 KiB page, skipping pages that are not resident
  * (resident: from mincore, for the page's span; NULL: unknown, read all): they read zero, and
  * reading them would fault the zero page in. */
@@ -331,6 +332,23 @@ void sg_slot_zero_large(void *slot, size_t n) {
 /* ---- write-after-free check ---------------------------------------------------------------------- */
 /* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
  * (and before the size word) was written after the free. */
+/* How far the check at hand-out reads a slot larger than SG_WAF_CHECK_MAX: as far as the last
+ * free zeroed it, the freed block and its canary (sg_slot_zero), found from the size word that
+ * survives the free. A slot never handed out has none (zero): the first limit bytes. A size word
+ * that no longer decodes was written after the free. Past the freed block, the slot is read when
+ * its page is given back (waf_scan_rest). */
+static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
+    if (!SG_SIZE_WORD) return limit;
+    size_t bs = page->block_size;
+    uint32_t enc;
+    memcpy(&enc, (const char *)b + bs - 4, 4);
+    if (enc == 0) return limit;
+    size_t r = enc ^ sg_size_key(page, b);
+    if (sg_unlikely(r + 8 > bs)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
+    size_t end = (r + 8 + 15) & ~(size_t)15;
+    return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;
+}
+
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
     const char *s = (const char *)b;
     size_t bs = page->block_size;
@@ -346,6 +364,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         memcpy(&w, s + 8, 8);
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
+        if (limit < bs - 16) limit = freed_extent(page, b, limit);
         if (limit > 16) acc |= or_words(s + 16, limit - 16);
         if (limit == bs - 16) acc |= last_words(s, bs);
     }

@@ -1,9 +1,9 @@
 /* tests/misuse/write_after_free_medium_tail.c: a write into a freed 12000-byte block, 9000
- * bytes in: past the first 4 KiB of the slot, which is all the write-after-free check reads
- * when it hands a slot out. The page's other blocks are freed too, then small blocks come and
- * go until the page is given back: that reads the rest of each slot, and names this block with
- * its size. (Before, the byte stayed until the page was carved into small slots, and the report
- * named whichever small slot was handed out over it, or nothing happened.) */
+ * bytes in, whose slot is never handed out again (write_after_free_deep is the one that is).
+ * The page's other blocks are freed too, then blocks of other sizes come and go until the page
+ * is given back: that reads the rest of each slot past its first 4 KiB, and names this block
+ * with its size. (Before, the byte stayed until the page was carved into small slots, and the
+ * report named whichever small slot was handed out over it, or nothing happened.) */
 // expect: slabguard: write after free of 0x[0-9a-f]+ \(size 12280\)
 #include <stdint.h>
 #include <stdio.h>
