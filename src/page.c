@@ -336,10 +336,11 @@ void sg_slot_zero_large(void *slot, size_t n) {
  * free zeroed it, the freed block and its canary (sg_slot_zero), found from the size word that
  * survives the free. A slot never handed out has none (zero): the first limit bytes. A size word
  * that no longer decodes was written after the free. Past the freed block, the slot is read when
- * its page is given back (waf_scan_rest). */
+ * its page is given back (waf_scan_rest). Without canaries there is no size word, and the free
+ * zeroed the whole slot: all of it is read. */
 static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
-    if (!SG_SIZE_WORD) return limit;
     size_t bs = page->block_size;
+    if (!SG_SIZE_WORD) return bs - 16;
     uint32_t enc;
     memcpy(&enc, (const char *)b + bs - 4, 4);
     if (enc == 0) return limit;
