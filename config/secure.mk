@@ -13,6 +13,8 @@ SG_CONFIG_CANARY := true
 # Zero freed small blocks; check they are still zero when handed out again.
 SG_CONFIG_ZERO_ON_FREE := true
 SG_CONFIG_WRITE_AFTER_FREE_CHECK := true
+# The check reads the whole freed block, not only the slot's first 4 KiB (off with the check).
+SG_CONFIG_WRITE_AFTER_FREE_WHOLE := true
 # Freed small blocks wait in a per-thread ring before they can be reused (0 = off).
 SG_CONFIG_QUARANTINE_SLOTS := 256
 # PROT_NONE guards after slab pages, around large blocks and around metadata.

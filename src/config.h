@@ -25,6 +25,9 @@
 #ifndef SG_CONFIG_WRITE_AFTER_FREE_CHECK
 #define SG_CONFIG_WRITE_AFTER_FREE_CHECK SG_CONFIG_SECURE
 #endif
+#ifndef SG_CONFIG_WRITE_AFTER_FREE_WHOLE
+#define SG_CONFIG_WRITE_AFTER_FREE_WHOLE SG_CONFIG_WRITE_AFTER_FREE_CHECK
+#endif
 #ifndef SG_CONFIG_QUARANTINE_SLOTS
 #define SG_CONFIG_QUARANTINE_SLOTS (SG_CONFIG_SECURE ? 256 : 0)
 #endif
@@ -43,6 +46,9 @@
 #define SG_CANARY               (SG_CONFIG_CANARY != 0)
 #define SG_ZERO_ON_FREE         (SG_CONFIG_ZERO_ON_FREE != 0)
 #define SG_WRITE_AFTER_FREE     (SG_CONFIG_WRITE_AFTER_FREE_CHECK != 0)
+/* how far the write-after-free check reads: without the check, nothing (switching the check off
+ * alone switches this off too) */
+#define SG_WAF_WHOLE            (SG_CONFIG_WRITE_AFTER_FREE_WHOLE != 0 && SG_WRITE_AFTER_FREE)
 #define SG_QUARANTINE_SLOTS     (SG_CONFIG_QUARANTINE_SLOTS)
 #define SG_QUARANTINE           (SG_QUARANTINE_SLOTS > 0)
 #define SG_GUARD_PAGES          (SG_CONFIG_GUARD_PAGES != 0)

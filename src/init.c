@@ -273,6 +273,7 @@ const char *sg_mitigations(void) {
             { SG_CANARY, "canary" },
             { SG_ZERO_ON_FREE, "zero-on-free" },
             { SG_WRITE_AFTER_FREE, "write-after-free-check" },
+            { SG_WAF_WHOLE, "write-after-free-whole-block" },
             { SG_QUARANTINE, "quarantine" },
             { SG_GUARD_PAGES, "guard-pages" },
             { SG_LARGE_QUARANTINE, "large-quarantine" },

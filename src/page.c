@@ -223,10 +223,9 @@ static inline uint64_t last_words(const char *s, size_t bs) {
  * freed block reached, so a write beyond it (or into a slot that is never handed out again)
  * would stay in the page until a slot of another class, carved over it later, was handed out:
  * reported then for that slot, with its size, or never. Read when the page is released, it is
- * named for the slot it hit. Bytes up to
- * the size word (slot.h), 4 KiB page by 4 KiB page, skipping pages that are not resident
- * (resident: from mincore, for the page's span; NULL: unknown, read all): they read zero, and
- * reading them would fault the zero page in. */
+ * named for the slot it hit. Bytes up to the size word (slot.h), 4 KiB page by 4 KiB page,
+ * skipping pages that are not resident (resident: from mincore, for the page's span; NULL:
+ * unknown, read all): they read zero, and reading them would fault the zero page in. */
 #define SPAN_PAGES ((SG_MAX_SPAN_UNITS << SG_UNIT_SHIFT) / SG_OS_PAGE)
 static bool slot_rest_needs_scan(const sg_page_t *page) {
     return SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE && page->block_size - 16 > SG_WAF_CHECK_MAX;
@@ -330,8 +329,6 @@ void sg_slot_zero_large(void *slot, size_t n) {
 }
 
 /* ---- write-after-free check ---------------------------------------------------------------------- */
-/* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
- * (and before the size word) was written after the free. */
 /* How far the check at hand-out reads a slot larger than SG_WAF_CHECK_MAX: as far as the last
  * free zeroed it, the freed block and its canary (sg_slot_zero), found from the size word that
  * survives the free. A slot never handed out has none (zero): the first limit bytes. A size word
@@ -350,6 +347,8 @@ static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t li
     return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;
 }
 
+/* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
+ * (and before the size word) was written after the free. */
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
     const char *s = (const char *)b;
     size_t bs = page->block_size;
@@ -365,7 +364,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         memcpy(&w, s + 8, 8);
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
-        if (limit < bs - 16) limit = freed_extent(page, b, limit);
+        if (SG_WAF_WHOLE && limit < bs - 16) limit = freed_extent(page, b, limit);
         if (limit > 16) acc |= or_words(s + 16, limit - 16);
         if (limit == bs - 16) acc |= last_words(s, bs);
     }

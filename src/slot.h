@@ -110,8 +110,8 @@ SG_INLINE void sg_vg_free(const sg_page_t *page, void *p) {
 
 /* ---- zero on free / write after free ------------------------------------------------- */
 /* The check reads a slot's first 4 KiB, and past them as far as the freed block reached (its
- * size word survives the free: page.c, freed_extent); a slot never handed out reads zero past
- * its first 4 KiB, which is all the check reads of it. */
+ * size word survives the free: page.c, freed_extent; without canaries, the whole slot); a slot
+ * never handed out reads zero past its first 4 KiB, which is all the check reads of it. */
 #define SG_WAF_CHECK_MAX 4096u
 
 SG_NOINLINE void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b);
