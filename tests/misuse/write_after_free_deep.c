@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "slot_reuse.h"
 
 #define KEEP 16
 #define BATCH 64
@@ -16,24 +17,17 @@
 
 int main(void)
 {
-    static void *keep[KEEP], *batch[BATCH];
+    static void *keep[KEEP];
     char *p = malloc(opaque_size(20000));
     for (int i = 0; i < KEEP; i++)
         keep[i] = malloc(opaque_size(20000));
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
     ((volatile char *)addr)[15000] = 'A';
-    for (int r = 0; r < ROUNDS; r++) {
-        for (int i = 0; i < BATCH; i++) {
-            batch[i] = malloc(opaque_size(20000));
-            if ((uintptr_t)batch[i] == addr) {
-                printf("# round %d: the written slot %#lx came back without a report\n", r,
-                       (unsigned long)addr);
-                return 0;
-            }
-        }
-        for (int i = 0; i < BATCH; i++)
-            free(batch[i]);
+    int r = alloc_until_slot_returns(addr, 20000, BATCH, ROUNDS);
+    if (r >= 0) {
+        printf("# round %d: the written slot %#lx came back without a report\n", r, (unsigned long)addr);
+        return 0;
     }
     printf("# the slot %#lx never came back in %d allocations\n", (unsigned long)addr, ROUNDS * BATCH);
     for (int i = 0; i < KEEP; i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "slot_reuse.h"
 
 #define KEEP 100
 #define BATCH 200
@@ -17,24 +18,17 @@
 
 int main(void)
 {
-    static void *keep[KEEP], *batch[BATCH];
+    static void *keep[KEEP];
     for (int i = 0; i < KEEP; i++)
         keep[i] = malloc(opaque_size(64));
     char *p = malloc(opaque_size(64));
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
     *(volatile uint64_t *)addr = 0x4141414141414141u;
-    for (int r = 0; r < ROUNDS; r++) {
-        for (int i = 0; i < BATCH; i++) {
-            batch[i] = malloc(opaque_size(64));
-            if ((uintptr_t)batch[i] == addr) {
-                printf("# round %d: the written slot %#lx came back without a report\n", r,
-                       (unsigned long)addr);
-                return 0;
-            }
-        }
-        for (int i = 0; i < BATCH; i++)
-            free(batch[i]);
+    int r = alloc_until_slot_returns(addr, 64, BATCH, ROUNDS);
+    if (r >= 0) {
+        printf("# round %d: the written slot %#lx came back without a report\n", r, (unsigned long)addr);
+        return 0;
     }
     printf("# the slot %#lx never came back in %d allocations\n", (unsigned long)addr, ROUNDS * BATCH);
     for (int i = 0; i < KEEP; i++)
