@@ -1,18 +1,19 @@
 /* tests/misuse/slot_reuse.h: wait until a freed slot is handed out again. Blocks of one size are
  * allocated a batch at a time and freed again, round after round, so the quarantine lets the
- * slot go. Returns the round in which a malloc returned addr (that batch is left allocated: the
- * caller is about to report and end), or -1 if none did in `rounds` rounds. */
+ * slot go. Returns 1 when a malloc returned addr without a report (that batch is left allocated:
+ * the caller is about to end), 0 if none did in `rounds` rounds; says which on stdout. */
 #ifndef SG_TEST_SLOT_REUSE_H
 #define SG_TEST_SLOT_REUSE_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../check.h"
 
 #define SLOT_REUSE_MAX_BATCH 256
 
-static int alloc_until_slot_returns(uintptr_t addr, size_t size, int batch, int rounds)
+static int slot_came_back(uintptr_t addr, size_t size, int batch, int rounds)
 {
     static void *held[SLOT_REUSE_MAX_BATCH];
     if (batch > SLOT_REUSE_MAX_BATCH)
@@ -20,13 +21,17 @@ static int alloc_until_slot_returns(uintptr_t addr, size_t size, int batch, int 
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < batch; i++) {
             held[i] = malloc(opaque_size(size));
-            if ((uintptr_t)held[i] == addr)
-                return r;
+            if ((uintptr_t)held[i] == addr) {
+                printf("# round %d: the written slot %#lx came back without a report\n", r,
+                       (unsigned long)addr);
+                return 1;
+            }
         }
         for (int i = 0; i < batch; i++)
             free(held[i]);
     }
-    return -1;
+    printf("# the slot %#lx never came back in %d allocations\n", (unsigned long)addr, rounds * batch);
+    return 0;
 }
 
 #endif
