@@ -338,8 +338,7 @@ void sg_slot_zero_large(void *slot, size_t n) {
 static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
     size_t bs = page->block_size;
     if (!SG_SIZE_WORD) return bs - 16;
-    uint32_t enc;
-    memcpy(&enc, (const char *)b + bs - 4, 4);
+    uint32_t enc = sg_size_word(page, b);
     if (enc == 0) return limit;
     size_t r = enc ^ sg_size_key(page, b);
     if (sg_unlikely(r + 8 > bs)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);

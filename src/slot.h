@@ -51,11 +51,18 @@ SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
     uint32_t enc = (uint32_t)r ^ sg_size_key(page, slot);
     memcpy(s + bs - 4, &enc, 4);
 }
-/* The requested size stored in the slot, or reports an overflow when the tail was trampled. */
-SG_INLINE size_t sg_canary_size(const sg_page_t *page, const void *slot) {
+/* The size word as stored (0 in a slot never handed out), and the request size it encodes. */
+SG_INLINE uint32_t sg_size_word(const sg_page_t *page, const void *slot) {
     uint32_t enc;
     memcpy(&enc, (const char *)slot + page->block_size - 4, 4);
-    size_t r = enc ^ sg_size_key(page, slot);
+    return enc;
+}
+SG_INLINE size_t sg_stored_size(const sg_page_t *page, const void *slot) {
+    return sg_size_word(page, slot) ^ sg_size_key(page, slot);
+}
+/* The requested size stored in the slot, or reports an overflow when the tail was trampled. */
+SG_INLINE size_t sg_canary_size(const sg_page_t *page, const void *slot) {
+    size_t r = sg_stored_size(page, slot);
     if (sg_unlikely(r + 8 > page->block_size)) sg_report_overflow(slot, page->block_size);
     return r;
 }
@@ -82,11 +89,9 @@ SG_INLINE void sg_vg_open_tail(const sg_page_t *page, const void *p) {
     if (!SG_CANARY) return;
     const char *s = p;
     VALGRIND_MAKE_MEM_DEFINED(s + page->block_size - 4, 4);
-    uint32_t enc;
-    __builtin_memcpy(&enc, s + page->block_size - 4, 4);
-    size_t r = enc ^ sg_size_key(page, p);
+    size_t r = sg_stored_size(page, p);
     if (r + 8 <= page->block_size) VALGRIND_MAKE_MEM_DEFINED(s + r, page->block_size - 4 - r);
-    (void)r;
+    (void)s; (void)r;
 }
 
 SG_INLINE void sg_vg_open(const void *p, size_t n) { VALGRIND_MAKE_MEM_DEFINED(p, n); (void)p; (void)n; }
@@ -248,9 +253,7 @@ SG_INLINE void sg_slot_check_first_word(const sg_page_t *page, void *slot) {
 /* Size to name in a report about slot p: the stored request if it looks sane. */
 SG_INLINE size_t sg_slot_reported_size(const sg_page_t *page, const void *p) {
     if (!SG_CANARY) return page->block_size;
-    uint32_t enc;
-    memcpy(&enc, (const char *)p + page->block_size - 4, 4);
-    size_t r = enc ^ sg_size_key(page, p);
+    size_t r = sg_stored_size(page, p);
     return r + 8 <= page->block_size ? r : page->block_size - 8;
 }
 
