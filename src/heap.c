@@ -358,11 +358,14 @@ void sg_heap_discard_pages(sg_heap_t *heap) {
 
 /* Abandoned pages that other threads' frees have emptied go back to the arena: nobody adopts a
  * page of a size no thread asks for any more. Under the lock, so that no adopter takes a page
- * while it is collected here. Called when a heap takes fresh pages (at the pace of its sweeps),
- * by malloc_trim and by the statistics; true when a page went back. */
+ * while it is collected here; a corrupted link or a write after free found on the way is
+ * reported with the lock released (a crash handler's malloc may adopt a page). Called when a
+ * heap takes fresh pages (at the pace of its sweeps), by malloc_trim and by the statistics;
+ * true when a page went back. */
 bool sg_heap_sweep_abandoned(void) {
     bool any = false;
     pthread_mutex_lock(&abandoned_mutex);
+    sg_tls_report_unlock = sg_heap_unlock_all;
     for (unsigned c = 0; c < SG_CLASS_COUNT && abandoned_count; c++) {
         for (sg_page_t *p = abandoned[c].first, *n; p; p = n) {
             n = p->next;
@@ -374,6 +377,7 @@ bool sg_heap_sweep_abandoned(void) {
             any = true;
         }
     }
+    sg_tls_report_unlock = NULL;
     pthread_mutex_unlock(&abandoned_mutex);
     return any;
 }

@@ -368,6 +368,9 @@ _Noreturn SG_COLD void sg_report_corrupt_pop(sg_page_t *page, const void *p);
 _Noreturn SG_COLD void sg_report_overflow(const void *p, size_t size);
 _Noreturn SG_COLD void sg_report_write_after_free(const void *p, size_t size);
 void sg_report_warning(const char *msg);
+/* Set while checks that may report run under a lock (the sweep of abandoned pages): the
+ * reporter calls it, releasing that lock, before it writes and aborts. */
+extern _Thread_local void (*sg_tls_report_unlock)(void);
 
 /* ---- init (init.c) ---------------------------------------------------------------------- */
 sg_heap_t *sg_init_thread(void);

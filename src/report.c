@@ -1,5 +1,6 @@
 /* report.c: the fatal reporters. One line with write(2), then abort(). Nothing here allocates
- * or takes a lock, so a SIGABRT handler that calls malloc afterwards runs to its end. */
+ * or takes a lock, and a lock the check was made under is released first (sg_tls_report_unlock),
+ * so a SIGABRT handler that calls malloc afterwards runs to its end. */
 #include "internal.h"
 
 #include <signal.h>
@@ -28,8 +29,15 @@ static void write_all(const char *buf, size_t len) {
     }
 }
 
+_Thread_local void (*sg_tls_report_unlock)(void);
+
 /* "slabguard: <what> of 0x<addr> (size <n>)\n" */
 _Noreturn void sg_report_fatal(const char *what, const void *p, size_t size) {
+    void (*unlock)(void) = sg_tls_report_unlock;
+    if (unlock) {
+        sg_tls_report_unlock = NULL;
+        unlock();
+    }
     char line[256];
     size_t at = put_str(line, 0, sizeof line - 1, "slabguard: ");
     at = put_str(line, at, sizeof line - 1, what);
