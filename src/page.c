@@ -147,13 +147,16 @@ _Noreturn void sg_report_corrupt_pop(sg_page_t *page, const void *p) {
 void sg_page_collect(sg_page_t *page) {
     sg_block_t *remote = take_thread_free(page);
     if (remote) {
-        /* Walk the remote list to its end, checking every decoded link, then splice it in. */
+        /* Walk the remote list to its end, checking every decoded link, then splice it in. A
+         * list longer than the page has slots is a cycle (a block freed twice by other threads,
+         * in fast builds too): reported, where walking on would never end. */
         uint32_t n = 1;
         sg_block_t *b = remote;
         for (;;) {
             sg_block_t *next = sg_decode(&page->keys, b, b->next);
             if (!next) break;
-            if (SG_ENCODE_FREELIST && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next) || n >= page->capacity))
+            if (sg_unlikely(n >= page->capacity) ||
+                (SG_ENCODE_FREELIST && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next))))
                 sg_report_corrupt_list(b, page->block_size);
             b = next;
             n++;
