@@ -151,6 +151,9 @@ void sg_heap_visit(sg_heap_t *heap, int (*visit)(void *block, size_t size, void 
     if (!heap) heap = sg_tls_heap;
     else checked(heap);
     if (heap->is_empty) return;
+    /* a block freed by another thread into a full page may wait on the heap's delayed list,
+     * which no page's lists show: put such blocks on their pages first */
+    sg_heap_collect_delayed(heap);
     for (unsigned c = 0; c < SG_CLASS_COUNT; c++)
         for (sg_page_t *p = heap->queue[c].first; p; p = p->next)
             if (!visit_page(p, visit, arg)) return;
