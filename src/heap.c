@@ -270,7 +270,10 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     int saved = errno;
     if (sg_unlikely(heap->is_empty)) {
         heap = sg_init_thread();
-        if (!heap) return sg_large_alloc(size, 0, false); /* allocation from inside start-up */
+        if (!heap) {   /* allocation from inside start-up */
+            errno = saved;
+            return sg_large_alloc(size, 0, false);
+        }
     }
     if (sg_unlikely(heap->rng_epoch != sg_fork_epoch)) sg_heap_reseed(heap);   /* a forked child */
     sg_heap_collect_delayed(heap);
@@ -284,6 +287,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
             errno = ENOMEM;
             return NULL;
         }
+        errno = saved;   /* it keeps errno as it finds it when it succeeds */
         return sg_large_alloc_owned(size, 0, false, heap->first_class ? heap : NULL);
     }
     sg_block_t *b = page->free;
