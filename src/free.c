@@ -212,12 +212,12 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uint32_t idx;
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
-    size_t r = sg_slot_check_live(page, p, idx);
+    bool quarantine = SG_QUARANTINE && (!page->first_class || owner);
+    size_t r = sg_slot_check_release(page, p, idx, quarantine ? SG_SLOT_QUARANTINED : SG_SLOT_FREE);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
     sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
-    if (SG_QUARANTINE && (!page->first_class || owner)) {
-        sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
+    if (quarantine) {
         if (sg_likely(!heap->is_empty)) {
             p = ring_swap(heap, p);
         } else {
@@ -227,7 +227,6 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
         if (p) quarantine_release(heap, p);
         return;
     }
-    sg_slot_set_state(page, idx, SG_SLOT_FREE);
     free_block(heap, page, p);
 }
 
