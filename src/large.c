@@ -204,6 +204,11 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
         int r = sg_recycle_fill_slots(map + guard, span / SG_OS_HUGE, body_at, body_at + body, &e.pieces, &lost);
         if (r != SG_FILL_OK) {
             sg_large_drop_range(map, map_size, lost, lost ? SG_OS_HUGE : 0);
+            /* markers just refused for good (locked memory): the layout without them */
+            if (r == SG_FILL_FAILED && !sg_recycle_marked_ok()) {
+                errno = saved_errno;
+                return sg_large_alloc_owned(size, alignment, zero, owner);
+            }
             goto nomem;
         }
         sg_os_huge(map, map_size);

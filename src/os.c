@@ -92,7 +92,8 @@ void sg_os_huge(void *p, size_t size) {
 void *sg_os_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-        if (errno == ENOMEM) return NULL;
+        /* EAGAIN: under mlockall(MCL_FUTURE), more than RLIMIT_MEMLOCK would be locked */
+        if (errno == ENOMEM || errno == EAGAIN) return NULL;
         os_fail("mmap failure", NULL, size);
     }
     return p;
@@ -111,7 +112,8 @@ void sg_os_unmap(void *p, size_t size) {
 
 static bool protect(void *p, size_t size, int prot) {
     if (mprotect(p, size, prot) == 0) return true;
-    if (errno == ENOMEM) return false; /* out of memory, or vm.max_map_count reached */
+    /* out of memory, or vm.max_map_count reached; EAGAIN: pages to lock (mlockall) past the limit */
+    if (errno == ENOMEM || errno == EAGAIN) return false;
     os_fail("mprotect failure", p, size);
 }
 
@@ -240,22 +242,27 @@ bool sg_os_reset(void *p, size_t size) {
  * its page table instead of splitting it into mappings of their own; they move with the
  * page table when mremap moves it. Installing them frees the pages they replace; removing them
  * leaves empty pages (reading zero). Supported when a probe on a scratch page succeeds. */
+static _Atomic(int) markers_known;   /* 0 unknown, 1 yes, 2 no */
 bool sg_os_markers(void) {
-    static _Atomic(int) known;   /* 0 unknown, 1 yes, 2 no */
-    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    _Atomic(int) *known = &markers_known;
+    int k = atomic_load_explicit(known, memory_order_relaxed);
     if (k) return k == 1;
     int saved = errno;
     void *p = mmap(NULL, SG_OS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     k = p != MAP_FAILED && madvise(p, SG_OS_PAGE, MADV_GUARD_INSTALL) == 0 ? 1 : 2;
     if (p != MAP_FAILED) munmap(p, SG_OS_PAGE);
     errno = saved;
-    atomic_store_explicit(&known, k, memory_order_relaxed);
+    atomic_store_explicit(known, k, memory_order_relaxed);
     return k == 1;
 }
 
+/* EINVAL: the kernel puts no markers on locked memory, and once a program has called
+ * mlockall(MCL_FUTURE) all its new mappings are locked: from then on markers count as not
+ * supported, and large blocks take the layout without them (mprotect guards). */
 static bool markers(void *p, size_t size, int advice) {
     if (!size || madvise(p, size, advice) == 0) return true;
-    if (errno == ENOMEM || errno == EAGAIN || errno == EINTR) return false;
+    if (errno == EINVAL) atomic_store_explicit(&markers_known, 2, memory_order_relaxed);
+    if (errno == ENOMEM || errno == EAGAIN || errno == EINTR || errno == EINVAL) return false;
     os_fail("madvise failure", p, size);
 }
 bool sg_os_guard(void *p, size_t size) { return markers(p, size, MADV_GUARD_INSTALL); }
