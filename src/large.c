@@ -182,8 +182,8 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     /* A program's first allocation may be a large one: start-up (the process secret that keys
      * the canary below, the fork handlers that take large_mutex) must have run by now. An
      * atomic load once it has; false (ignored) inside start-up itself. */
-    (void)sg_init_process();
     int saved_errno = errno;   /* what failed on the way (a refused page move) is not reported */
+    (void)sg_init_process();
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
     size_t body = sg_large_page_round(size ? size : 1);
     size_t extra = alignment > SG_OS_PAGE ? alignment : 0;
@@ -288,7 +288,9 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     bool ok = table_insert(&e);
     pthread_mutex_unlock(&large_mutex);
     if (!ok) {   /* no room to register it: recycled pages go back to the pool, as at free */
-        if (e.pieces) sg_recycle_take_back((char *)e.body, e.body_size, e.piece_pages, e.pieces);
+        if (e.marked)
+            sg_recycle_take_back_slots(sg_large_slot0_of(&e), sg_large_slots_of(&e), e.body, e.body + e.body_size, e.pieces);
+        else if (e.pieces) sg_recycle_take_back((char *)e.body, e.body_size, e.piece_pages, e.pieces);
         sg_os_unmap(map, map_size);
         goto nomem;
     }
