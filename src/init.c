@@ -211,6 +211,14 @@ __attribute__((destructor)) static void stats_at_exit(void) {
 }
 
 /* ---- process start-up ----------------------------------------------------------------------- */
+/* Start-up runs when the library is loaded, unless a malloc came first: its fork handlers are
+ * then registered before those of the libraries and the program that load after it (linked
+ * statically, before the program's own constructors: the priority). glibc runs
+ * prepare handlers last registered first and child handlers first registered first, so a
+ * handler of theirs that allocates runs while slabguard's locks are free, not held (it
+ * deadlocked when slabguard registered at a malloc after them). */
+__attribute__((constructor(101))) static void start_up_at_load(void) { (void)sg_init_process(); }
+
 bool sg_init_process(void) {
     int st = atomic_load_explicit(&init_state, memory_order_acquire);
     if (sg_likely(st == INIT_DONE)) return true;
