@@ -79,6 +79,18 @@ SG_EXPORT void *sg_pvalloc(size_t size) {
 void *malloc(size_t size) SG_ALIAS_M(sg_malloc);
 void free(void *p) SG_ALIAS(sg_free);
 void cfree(void *p) SG_ALIAS(sg_free);
+/* C23, in glibc from 2.41: a program built against such a glibc calls them by name, and
+ * glibc's own would be handed slabguard's blocks. The size is not checked (as in glibc). */
+SG_EXPORT void free_sized(void *p, size_t size);
+SG_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size);
+SG_EXPORT void free_sized(void *p, size_t size) {
+    (void)size;
+    sg_free_impl(p);
+}
+SG_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size) {
+    (void)alignment, (void)size;
+    sg_free_impl(p);
+}
 void *calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
 void *realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
 void *reallocarray(void *p, size_t count, size_t size) SG_ALIAS(sg_reallocarray);
