@@ -71,7 +71,9 @@ typedef struct sg_stats_s {
     size_t free_unpurged;   /* bytes of free pages kept resident for quick reuse */
     size_t arena_used;      /* bytes of the arena's address space ever handed out */
     size_t resident;        /* the process's resident memory (all of it, from the kernel) */
-    size_t allocated;       /* bytes in blocks handed out and not freed (slots and large blocks) */
+    size_t allocated;       /* bytes in blocks handed out and not freed (slots and large blocks;
+                               fast builds count a block freed by another thread until its
+                               page's owner takes it back) */
     size_t active;          /* bytes of the pages those slots live in, plus large mappings */
 } sg_stats_t;
 

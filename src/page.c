@@ -16,6 +16,10 @@ sg_page_t sg_page_empty;
 void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     size_t bs = sg_class_size[cls];
     uint32_t capacity = sg_page_capacity(cls);
+    /* The span is SMALL already (sg_arena_alloc_span): the statistics walk, under the arena
+     * lock, must not see the fields of the page that was here before (a capacity beyond this
+     * page's slot-state array) */
+    sg_arena_lock();
     page->free = page->local_free = NULL;
     page->used = 0;
     sg_page_set_divisor(page, (uint32_t)bs);
@@ -29,6 +33,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
     page->first_class = heap->first_class;
     atomic_store_explicit(&page->heap, heap, memory_order_release);
+    sg_arena_unlock();
     sg_random_page_keys(&page->keys, &page->canary_key, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
 }

@@ -1,5 +1,6 @@
 /* stats.c: process-wide counters and a short report, without allocating. */
 #include "internal.h"
+#include "slot.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -26,7 +27,22 @@ typedef struct walk_s {
     size_t allocated, active;
 } walk_t;
 
-/* used is the owner's counter: read here without synchronisation, so a snapshot only. */
+/* Slots handed out and not freed: from the slot states where they exist (a block waiting in a
+ * quarantine, or on its way back from another thread, is freed); else the owner's counter,
+ * which counts those too. Read without synchronisation: a snapshot only. */
+static size_t live_slots(sg_page_t *page, size_t used) {
+#if SG_SLOT_STATES
+    size_t n = 0;
+    for (uint32_t i = 0; i < page->capacity; i++) n += sg_slot_state(page, i) == SG_SLOT_ALLOCATED;
+    (void)used;
+    return n;
+#else
+    (void)page;
+    return used;
+#endif
+}
+
+/* Called under the arena lock (sg_arena_each_page): the page's fields are its own. */
 static void count_page(sg_page_t *page, void *arg) {
     walk_t *w = arg;
     sg_class_stats_t *c = &w->cls[page->cls];
@@ -34,7 +50,7 @@ static void count_page(sg_page_t *page, void *arg) {
     c->pages++;
     c->blocks_used += used;
     c->blocks_capacity += page->capacity;
-    w->allocated += used * (page->block_size - SG_CANARY_OVERHEAD);
+    w->allocated += live_slots(page, used) * (page->block_size - SG_CANARY_OVERHEAD);
     w->active += (size_t)page->units << SG_UNIT_SHIFT;
 }
 

@@ -74,6 +74,11 @@ static void test_class_stats_and_totals(void) {
     }
     CHECK(used >= N, "the classes around 100 bytes hold %zu blocks, want >= %d", used, N);
     for (int i = 0; i < N; i++) free(p[i]);
+    /* freed blocks are not allocated, whether or not a quarantine still holds them */
+    sg_stats_t freed;
+    sg_stats_get(&freed);
+    CHECK(freed.allocated <= before.allocated + 4096, "allocated %zu after the frees, %zu before the mallocs",
+          freed.allocated, before.allocated);
 }
 
 int main(void) {
