@@ -174,11 +174,9 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
     return sg_large_alloc_owned(size, alignment, zero, NULL);
 }
 
-void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
-    if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
-        errno = ENOMEM;
-        return NULL;
-    }
+static bool flush_freed_ring(void);
+
+static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
     /* A program's first allocation may be a large one: start-up (the process secret that keys
      * the canary below, the fork handlers that take large_mutex) must have run by now. An
      * atomic load once it has; false (ignored) inside start-up itself. */
@@ -207,7 +205,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
             /* markers just refused for good (locked memory): the layout without them */
             if (r == SG_FILL_FAILED && !sg_recycle_marked_ok()) {
                 errno = saved_errno;
-                return sg_large_alloc_owned(size, alignment, zero, owner);
+                return alloc_once(size, alignment, zero, owner);
             }
             goto nomem;
         }
@@ -304,6 +302,23 @@ nomem:
     return NULL;
 }
 
+/* A refusal may come from the mappings (vm.max_map_count) or the memory that freed blocks
+ * still hold: the ring of freed blocks is emptied (they are unmapped: a late access still
+ * faults) with the recycled pages, and the allocation tried once more. */
+void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
+    if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int saved = errno;
+    void *p = alloc_once(size, alignment, zero, owner);
+    if (p || !SG_LARGE_QUARANTINE) return p;
+    bool freed_some = sg_recycle_trim();
+    if (!flush_freed_ring() && !freed_some) return NULL;
+    errno = saved;
+    return alloc_once(size, alignment, zero, owner);
+}
+
 /* ---- free ---------------------------------------------------------------------------------- */
 SG_COLD _Noreturn void sg_large_bad_pointer(const char *what_unknown, const void *p) {
     size_t size = 0;
@@ -334,6 +349,21 @@ void sg_large_retire(const sg_large_entry_t *old) {
     freed_pos = (freed_pos + 1) % FREED_RING;
     pthread_mutex_unlock(&large_mutex);
     if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
+}
+
+/* Unmap every block in the ring of freed blocks; true if there was one. */
+static bool flush_freed_ring(void) {
+    sg_large_entry_t out[FREED_RING];
+    size_t n = 0;
+    pthread_mutex_lock(&large_mutex);
+    for (size_t i = 0; i < FREED_RING; i++) {
+        if (!freed_ring[i].addr) continue;
+        out[n++] = freed_ring[i];
+        freed_ring[i].addr = 0;
+    }
+    pthread_mutex_unlock(&large_mutex);
+    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
+    return n > 0;
 }
 
 void sg_large_free(void *p) {

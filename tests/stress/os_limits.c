@@ -109,6 +109,31 @@ static void test_free_at_the_mapping_limit(void)
     free(p);
 }
 
+/* Freed large blocks wait in a ring (secure builds), each a mapping of its own, and their
+ * pages wait to be recycled: at the mapping limit they make way for a new block, which got
+ * ENOMEM while 64 freed blocks held a mapping each. */
+static void test_freed_blocks_make_room_at_the_limit(void)
+{
+    enum { FREED = 64 };
+    size_t size = (size_t)1 << 20;
+    for (int i = 0; i < FREED; i++) {
+        char *p = malloc(opaque_size(size));
+        REQUIRE(p != NULL, "malloc(1 MiB)");
+        memset(p, 1, size);
+        free(p);
+    }
+    REQUIRE(fill_mappings() == 0, "cannot fill the mapping budget");
+    errno = 4321;
+    char *p = malloc(opaque_size(size));
+    int err = errno;
+    if (p != NULL)
+        memset(p, 2, size);
+    unfill_mappings();
+    CHECK(p != NULL, "malloc(1 MiB) at the limit, %d freed blocks held: NULL, errno %d", FREED, err);
+    CHECK(p == NULL || err == 4321, "malloc at the limit succeeded and set errno to %d", err);
+    free(p);
+}
+
 /* A large malloc one mapping short of the limit, again and again (each time after a block's
  * pages went back to be recycled): moving them into the new block's reservation is refused
  * (ENOMEM), the reservation is still the allocator's, and must be given back or used. Secure
@@ -317,6 +342,7 @@ static void test_free_of_locked_memory(void)
 int main(void)
 {
     RUN(test_free_of_locked_memory);
+    RUN(test_freed_blocks_make_room_at_the_limit);
     RUN(test_free_at_the_mapping_limit);
     RUN(test_malloc_one_short_of_the_limit);
     RUN(test_realloc_of_a_split_block_at_the_limit);   /* first, for the same reason */
