@@ -184,8 +184,12 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
     (void)sg_init_process();
     size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
     size_t body = sg_large_page_round(size ? size : 1);
-    size_t extra = alignment > SG_OS_PAGE ? alignment : 0;
-    size_t map_size = body + 2 * guard + extra;
+    bool extra = alignment > SG_OS_PAGE;   /* aligned above a page */
+    /* where the body starts: on a huge page when it is one or more, or on the alignment asked
+     * for; the mapping is placed so (os.c trims the slack it maps for that), nothing more */
+    size_t at = body >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE;
+    if (alignment > at) at = alignment;
+    size_t map_size = body + 2 * guard;
     char *map;
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
@@ -222,11 +226,9 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
             sg_large_slack_write(&e);
         }
     } else if (HARDENED_LARGE) {
-        /* a body of a huge page or more starts on one (below, and sg_recycle_fill) */
-        map = sg_os_reserve_accounted(map_size, body >= SG_OS_HUGE && !extra ? SG_OS_HUGE : SG_OS_PAGE, guard);
+        map = sg_os_reserve_accounted(map_size, at, guard);
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
-        if (extra) body_at = (body_at + alignment - 1) & ~(uintptr_t)(alignment - 1);
         /* recycled pages (zeroed) first, fresh ones for the rest */
         size_t filled = owner ? 0 : sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces);
         if (filled == SG_RECYCLE_LOST) goto nomem;   /* part of the range may not be ours: leave it */
@@ -273,11 +275,10 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
             }
         }
         fresh = map == NULL;
-        if (!map) map = map_size >= SG_OS_HUGE ? sg_os_map_aligned(map_size, SG_OS_HUGE) : sg_os_map(map_size);
+        if (!map) map = at > SG_OS_PAGE ? sg_os_map_aligned(map_size, at) : sg_os_map(map_size);
         if (!map) goto nomem;
         if (fresh) sg_os_huge(map, map_size);
         user = (uintptr_t)map;
-        if (extra) user = (user + alignment - 1) & ~(uintptr_t)(alignment - 1);
     }
     e.addr = user;
     e.map = (uintptr_t)map;

@@ -51,6 +51,23 @@ static void test_large_alignment(void) {
     }
 }
 
+/* A block aligned far above its size maps (and counts) its size and guards, not the slack that
+ * found the aligned address: aligned_alloc(1 GiB, 10) counted 1 GiB more, and 32 TiB stayed
+ * reserved for an alignment of 2^45. */
+static void test_large_alignment_maps_no_slack(void) {
+    sg_stats_t before, after;
+    sg_stats_get(&before);
+    void *p = aligned_alloc((size_t)1 << 30, opaque_size(10));
+    REQUIRE(p != NULL && ((uintptr_t)p & (((size_t)1 << 30) - 1)) == 0, "aligned_alloc(1 GiB, 10) = %p", p);
+    memset(p, 1, 10);
+    sg_stats_get(&after);
+    CHECK(after.large_bytes - before.large_bytes <= (size_t)64 << 10, "%zu bytes counted for a 10-byte block",
+          after.large_bytes - before.large_bytes);
+    size_t usable = malloc_usable_size(p);
+    CHECK(usable >= 10, "usable size %zu", usable);
+    free(p);
+}
+
 static void test_large_realloc_keeps_contents(void) {
     size_t n = SG_MAX_CLASS + 100;
     unsigned char *p = malloc(n);
@@ -557,6 +574,7 @@ static void test_large_realloc_near_map_limit(void) {
 int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
+    RUN(test_large_alignment_maps_no_slack);
     RUN(test_large_realloc_keeps_contents);
     RUN(test_large_realloc_moves_pages);
     RUN(test_large_realloc_forgets_settings);
