@@ -455,15 +455,19 @@ size_t sg_large_requested_bytes(void) {
     return n;
 }
 
-/* sg_heap_visit: the heap's large blocks (collected first: fn runs without the lock). */
+/* sg_heap_visit: the heap's large blocks in address order, one lookup each (fn runs without
+ * the lock). Other threads' large blocks come and go meanwhile, moving entries in the table
+ * (it grows, a deletion shifts entries back): a walk by table position could skip a block
+ * or see one twice. */
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg) {
-    for (size_t from = 0;;) {
+    for (uintptr_t after = 0;;) {
         sg_large_entry_t e = { 0 };
         pthread_mutex_lock(&large_mutex);
-        for (; from < table_cap && !e.addr; from++)
-            if (table[from].addr && table[from].owner == owner) e = table[from];
+        for (size_t i = 0; i < table_cap; i++)
+            if (table[i].addr > after && table[i].owner == owner && (!e.addr || table[i].addr < e.addr)) e = table[i];
         pthread_mutex_unlock(&large_mutex);
         if (!e.addr || !fn((void *)e.addr, e.size, arg)) return;
+        after = e.addr;
     }
 }
 
