@@ -152,15 +152,8 @@ void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block
  * through: checked now. */
 SG_INLINE void quarantine_release(sg_heap_t *heap, void *q) {
     sg_page_t *page = sg_page_of((uintptr_t)q);
-    uint32_t idx = sg_slot_index_of(page, q);
-    /* Two threads that free one block at the same instant both pass the check at free (it
-     * reads the state, and writes it later): the block then waits in two rings. The first to
-     * let it go makes it FREE (and it may be handed out again by now); the second finds it
-     * not QUARANTINED and names the double free. */
-    if (SG_EXACT_FREE_CHECKS && sg_unlikely(sg_slot_state(page, idx) != SG_SLOT_QUARANTINED))
-        sg_report_double_free(q, sg_slot_reported_size(page, q));
     sg_slot_check_first_word(page, q);
-    sg_slot_set_state(page, idx, SG_SLOT_FREE);
+    sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
     free_block(heap, page, q);
 }
 
@@ -219,12 +212,14 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uint32_t idx;
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
-    size_t r = sg_slot_check_live(page, p, idx);
+    /* of two threads freeing one block at once, exactly one takes it (a compare-and-swap); the
+     * other reports the double free before it touches the block */
+    bool quarantine = SG_QUARANTINE && (!page->first_class || owner);
+    size_t r = sg_slot_check_release(page, p, idx, quarantine ? SG_SLOT_QUARANTINED : SG_SLOT_FREE);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
     sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
-    if (SG_QUARANTINE && (!page->first_class || owner)) {
-        sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
+    if (quarantine) {
         if (sg_likely(!heap->is_empty)) {
             p = ring_swap(heap, p);
         } else {
@@ -234,7 +229,6 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
         if (p) quarantine_release(heap, p);
         return;
     }
-    sg_slot_set_state(page, idx, SG_SLOT_FREE);
     free_block(heap, page, p);
 }
 

@@ -286,4 +286,25 @@ SG_INLINE size_t sg_slot_check_live(sg_page_t *page, void *p, uint32_t idx) {
     return sg_canary_check(page, p);
 }
 
+/* Slot p (index idx) given back through free: as sg_slot_check_live, and its state goes from
+ * ALLOCATED to to (QUARANTINED or FREE) in one compare-and-swap, so that of two threads freeing
+ * the same block at once, exactly one gets it and the other reports the double free. */
+SG_INLINE size_t sg_slot_check_release(sg_page_t *page, void *p, uint32_t idx, uint8_t to) {
+#if SG_SLOT_STATES
+    if (SG_EXACT_FREE_CHECKS) {
+        uint8_t st = SG_SLOT_ALLOCATED;
+        if (sg_unlikely(!atomic_compare_exchange_strong_explicit(&page->state[idx], &st, to, memory_order_relaxed,
+                                                                 memory_order_relaxed))) {
+            if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
+            sg_report_double_free(p, sg_slot_reported_size(page, p));
+        }
+    } else {
+        sg_slot_set_state(page, idx, to);
+    }
+#else
+    (void)idx; (void)to;
+#endif
+    return sg_canary_check(page, p);
+}
+
 #endif

@@ -1,11 +1,12 @@
-/* tests/misuse/double_free_race.c: two threads free the same block at the same instant. The
- * check at free reads the slot's state and writes it after zeroing the block, so both frees
- * may pass it: the block then waits in both threads' quarantine rings. The double free must be
- * reported when the second of them lets it go (it was not: the block was handed out twice).
- * Each thread goes on freeing until the block has surely left its ring. Each attempt runs in a
- * child process, with a block large enough that zeroing it takes a while (both frees passed
- * in 36 of 300 attempts); this program dies by SIGABRT itself only when every child reported
- * the double free. */
+/* tests/misuse/double_free_race.c: two threads free the same block at the same instant. A
+ * check that reads the slot's state at free and writes it after zeroing the block lets both
+ * through (the block then waits in both threads' quarantine rings and is handed out twice, or
+ * the second free's zeroing wipes the link the first one's release wrote); a check when the
+ * block leaves the quarantine catches most but not all interleavings. Exactly one free may
+ * take the block, and the other must report the double free. Each thread goes on freeing until
+ * the block has surely left its ring. Each attempt runs in a child process, with a block large
+ * enough that zeroing it takes a while; this program dies by SIGABRT itself only when every
+ * child reported the double free. */
 // expect: slabguard: double free of 0x[0-9a-f]+ \(size 50000\)
 #include <pthread.h>
 #include <signal.h>
