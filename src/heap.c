@@ -167,6 +167,14 @@ bool sg_heap_make_room(sg_heap_t *heap) {
     return drained || atomic_load_explicit(&heap->mapped, memory_order_relaxed) < before;
 }
 
+/* malloc_trim on the heap's own thread: every emptied page goes back, the retire ring's too. */
+bool sg_heap_trim(sg_heap_t *heap) {
+    size_t before = atomic_load_explicit(&sg_stat_pages, memory_order_relaxed);
+    sg_heap_collect_delayed(heap);
+    sweep_emptied(heap, true);
+    return atomic_load_explicit(&sg_stat_pages, memory_order_relaxed) < before;
+}
+
 /* ---- frees delivered by other threads ------------------------------------------------------------ */
 static sg_block_t *delayed_next(sg_block_t *b, sg_page_t **page_out) {
     if (sg_unlikely(!sg_in_arena((uintptr_t)b))) sg_report_corrupt_list(b, 0);

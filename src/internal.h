@@ -253,6 +253,7 @@ void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_init(sg_heap_t *heap);
 bool sg_heap_make_room(sg_heap_t *heap);
+bool sg_heap_trim(sg_heap_t *heap);
 void sg_heap_abandon(sg_heap_t *heap);
 void sg_heap_collect_delayed(sg_heap_t *heap);
 void sg_heap_discard_pages(sg_heap_t *heap);

@@ -227,23 +227,30 @@ static inline uint64_t last_words(const char *s, size_t bs) {
     return acc | w;
 }
 
-/* A free slot past SG_WAF_CHECK_MAX: the write-after-free check at hand-out reads as far as the
- * freed block reached, so a write beyond it (or into a slot that is never handed out again)
- * would stay in the page until a slot of another class, carved over it later, was handed out:
- * reported then for that slot, with its size, or never. Read when the page is released, it is
- * named for the slot it hit. Bytes up to the size word (slot.h), 4 KiB page by 4 KiB page,
- * skipping pages that are not resident (resident: from mincore, for the page's span; NULL:
- * unknown, read all): they read zero, and reading them would fault the zero page in. */
+/* Every free slot of a page being released is read whole, but for its link and size word: the
+ * write-after-free check at hand-out reads a slot only when it is handed out again, so a write
+ * into a freed block whose slot never is (its page empties first) would stay in the span until
+ * a slot of another class, carved over it later, was handed out: reported then for that slot,
+ * with its size, or never (a purged span). Read here, it is named for the slot it hit. 4 KiB
+ * page by 4 KiB page, skipping pages that are not resident (resident: from mincore, for the
+ * page's span; NULL: unknown, read all): they read zero, and reading them would fault the zero
+ * page in. */
 #define SPAN_PAGES ((SG_MAX_SPAN_UNITS << SG_UNIT_SHIFT) / SG_OS_PAGE)
-static bool slot_rest_needs_scan(const sg_page_t *page) {
-    return SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE && page->block_size - 16 > SG_WAF_CHECK_MAX;
-}
+static bool slots_need_scan(void) { return SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE; }
 
-static void waf_scan_rest(const sg_page_t *page, const sg_block_t *b, const unsigned char *resident) {
+static void waf_scan_slot(const sg_page_t *page, const sg_block_t *b, const unsigned char *resident) {
     size_t bs = page->block_size;
     const char *s = (const char *)b;
-    uint64_t acc = 0;
-    for (size_t at = SG_WAF_CHECK_MAX, end = bs - 16; at < end;) {
+    /* the rest of the first 16 bytes (on the link's page: resident) */
+    uint64_t acc;
+    if (SG_CANARY && bs == 16) {   /* bytes 12..15 are the size word */
+        uint32_t w;
+        memcpy(&w, s + 8, 4);
+        acc = w;
+    } else {
+        memcpy(&acc, s + 8, 8);
+    }
+    for (size_t at = 16, end = bs - 16; at < end;) {
         uintptr_t a = (uintptr_t)(s + at);
         size_t step = SG_OS_PAGE - (a & (SG_OS_PAGE - 1));   /* slots are 16-byte aligned: so is a */
         if (step > end - at) step = end - at;
@@ -251,7 +258,7 @@ static void waf_scan_rest(const sg_page_t *page, const sg_block_t *b, const unsi
         at += step;
     }
     uintptr_t last = (uintptr_t)(s + bs - 16);   /* 16 bytes on one page (16-byte aligned) */
-    if (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1)) acc |= last_words(s, bs);
+    if (bs >= 32 && (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1))) acc |= last_words(s, bs);
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
 }
 
@@ -262,7 +269,7 @@ static void waf_scan_rest(const sg_page_t *page, const sg_block_t *b, const unsi
 void sg_page_release(sg_page_t *page) {
     if (SG_SLOT_STATES) {
         unsigned char resident_pages[SPAN_PAGES];
-        bool scan = slot_rest_needs_scan(page);
+        bool scan = slots_need_scan();
         const unsigned char *resident = NULL;
         size_t span = (size_t)page->units << SG_UNIT_SHIFT;
         if (scan && span <= sizeof resident_pages * SG_OS_PAGE) {
@@ -280,7 +287,7 @@ void sg_page_release(sg_page_t *page) {
                 if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
                     sg_report_corrupt_list(b, page->block_size);
             }
-            if (scan) waf_scan_rest(page, b, resident);
+            if (scan) waf_scan_slot(page, b, resident);
             if (SG_ZERO_ON_FREE) {
                 memset(b, 0, sizeof(sg_block_t));
                 if (SG_CANARY) memset((char *)b + page->block_size - 4, 0, 4);

@@ -89,7 +89,9 @@ void sg_stats_get(sg_stats_t *out) {
 
 int sg_malloc_trim(size_t pad) {
     (void)pad; /* every free span is purged; nothing is kept back for the pad */
-    bool swept = sg_heap_sweep_abandoned();
+    sg_heap_t *heap = sg_tls_heap;   /* the calling thread's emptied pages (only it may touch them) */
+    bool own = !heap->is_empty && sg_heap_trim(heap);
+    bool swept = sg_heap_sweep_abandoned() || own;
     bool a = sg_arena_purge(true);
     bool b = sg_large_trim();
     return swept || a || b;
