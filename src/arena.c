@@ -367,6 +367,10 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
 #else
         (void)states;
 #endif
+        /* SMALL from here on, for the statistics walk too, which must not read the slot states
+         * of this new array up to the capacity of the page that was here before: none until
+         * sg_page_init fills the descriptor (under this lock) */
+        head->capacity = 0;
         mark_span(head, units);
         head->dirty = 0;
         head->cold = !resident;

@@ -174,6 +174,31 @@ static void test_state_arrays_packed_and_reused(void) {
     sg_arena_states_free(b, 455);
 }
 
+/* A span handed out is SMALL at once (sg_arena_alloc_span) but its page is set up a moment later
+ * (sg_page_init): meanwhile the statistics walk of another thread must see no slots. It saw the
+ * capacity of the page that was there before, and read the new, smaller slot-state array that
+ * far (past its end: a crash when that was the end of the committed states). */
+static void test_new_span_shows_no_slots_before_init(void) {
+    free(opaque_ptr(malloc(opaque_size(16))));   /* the thread's heap */
+    unsigned cls = sg_size_class(16 + SG_CANARY_OVERHEAD);
+    uint32_t cap = sg_page_capacity(cls);
+    _Atomic(uint8_t) *st = SG_SLOT_STATES ? sg_arena_states_alloc(cap) : NULL;
+    sg_page_t *a = sg_arena_alloc_span(sg_class_units[cls], st);
+    REQUIRE(a != NULL, "a span");
+    sg_page_init(a, cls, sg_tls_heap);
+    REQUIRE(a->capacity == cap, "capacity %u, want %u", a->capacity, cap);
+    sg_page_release(a);   /* its span (and state array) go back */
+    st = SG_SLOT_STATES ? sg_arena_states_alloc(cap) : NULL;
+    sg_page_t *b = sg_arena_alloc_span(sg_class_units[cls], st);
+    REQUIRE(b != NULL, "a span");
+    CHECK(b->capacity == 0, "a span just handed out shows %u slots (the page before it: %s)", b->capacity,
+          b == a ? "the same span" : "another span");
+    sg_stats_t s;
+    sg_stats_get(&s);
+    sg_page_init(b, cls, sg_tls_heap);
+    sg_page_release(b);
+}
+
 /* A page of large slots serving one block commits the OS pages of that block, not of every slot
  * carved with it (32 linked 4 KiB slots once made the whole 64 KiB page resident). Runs first:
  * nothing before it used this class, so the page is fresh. */
@@ -198,6 +223,7 @@ int main(void) {
     RUN(test_one_block_commits_its_pages);
     RUN(test_every_size_round_trip);
     RUN(test_state_arrays_packed_and_reused);
+    RUN(test_new_span_shows_no_slots_before_init);
     RUN(test_zero_on_free_finds_every_byte);
     RUN(test_slot_index_is_exact_for_every_class);
     RUN(test_pages_fill_and_empty);
