@@ -303,9 +303,12 @@ nomem:
     return NULL;
 }
 
-/* A refusal may come from the mappings (vm.max_map_count) or the memory that freed blocks
- * still hold: the ring of freed blocks is emptied (they are unmapped: a late access still
- * faults) with the recycled pages, and the allocation tried once more. */
+/* A refusal may come from the memory that recycled pages still hold (they go back), or from
+ * the mappings (vm.max_map_count), of which each block in the ring of freed blocks holds one:
+ * near that limit the ring is emptied (its blocks unmapped: a late access still faults, but
+ * their addresses may be handed out again). Not for any other refusal: a request too large to
+ * map, which a program may pass on from its input, must not end the quarantine. Then the
+ * allocation is tried once more. */
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
@@ -315,7 +318,8 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     void *p = alloc_once(size, alignment, zero, owner);
     if (p || !SG_LARGE_QUARANTINE) return p;
     bool freed_some = sg_recycle_trim();
-    if (!flush_freed_ring() && !freed_some) return NULL;
+    if (sg_os_mapping_count() + 2 * FREED_RING >= sg_os_max_map_count()) freed_some |= flush_freed_ring();
+    if (!freed_some) return NULL;
     errno = saved;
     return alloc_once(size, alignment, zero, owner);
 }

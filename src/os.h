@@ -57,6 +57,7 @@ void sg_os_name(void *p, size_t size, const char *name);
 /* A monotonic clock in milliseconds, for purge delays. */
 uint64_t sg_os_now_ms(void);
 /* vm.max_map_count, read once without allocating (65530 when it cannot be read). */
+size_t sg_os_mapping_count(void);
 size_t sg_os_max_map_count(void);
 
 #endif

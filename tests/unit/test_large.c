@@ -68,6 +68,28 @@ static void test_large_alignment_maps_no_slack(void) {
     free(p);
 }
 
+/* A large malloc the kernel refuses for its size (a length a program passed on from its input)
+ * must not end the quarantine of freed large blocks: the freed block's range stays mapped,
+ * inaccessible, its address out of use. (A refusal emptied the ring: the range was unmapped,
+ * and the next block of that size could take it.) */
+static void test_refused_malloc_keeps_the_quarantine(void) {
+    if (!SG_LARGE_QUARANTINE) return;
+    size_t n = (size_t)1 << 20;
+    char *a = malloc(opaque_size(n));
+    REQUIRE(a != NULL, "malloc(1 MiB)");
+    memset(a, 'A', n);
+    uintptr_t page = (uintptr_t)a & ~(uintptr_t)4095;
+    free(a);
+    unsigned char vec[1];
+    CHECK(mincore((void *)page, 4096, vec) == 0, "the freed block's range is not mapped (errno %d)", errno);
+    errno = 0;
+    void *huge = malloc(opaque_size((size_t)1 << 44));
+    CHECK(huge == NULL && errno == ENOMEM, "malloc(16 TiB) = %p, errno %d", huge, errno);
+    free(huge);
+    CHECK(mincore((void *)page, 4096, vec) == 0, "a refused malloc unmapped the freed block's range (errno %d)",
+          errno);
+}
+
 static void test_large_realloc_keeps_contents(void) {
     size_t n = SG_MAX_CLASS + 100;
     unsigned char *p = malloc(n);
@@ -575,6 +597,7 @@ int main(void) {
     RUN(test_registry_grows_and_finds_everything);
     RUN(test_large_alignment);
     RUN(test_large_alignment_maps_no_slack);
+    RUN(test_refused_malloc_keeps_the_quarantine);
     RUN(test_large_realloc_keeps_contents);
     RUN(test_large_realloc_moves_pages);
     RUN(test_large_realloc_forgets_settings);
