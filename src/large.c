@@ -176,6 +176,20 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
 
 static bool flush_freed_ring(void);
 
+/* Are the process's mappings within 2 * FREED_RING of vm.max_map_count? Reading /proc/self/maps
+ * takes milliseconds near the limit, where allocations fail one after another: the answer is
+ * kept for 100 ms. */
+static bool near_map_limit(void) {
+    static _Atomic(uint64_t) checked_ms;
+    static _Atomic(bool) near;
+    uint64_t now = sg_os_now_ms() + 1, last = atomic_load_explicit(&checked_ms, memory_order_relaxed);
+    if (last && now - last < 100) return atomic_load_explicit(&near, memory_order_relaxed);
+    bool n = sg_os_mapping_count() + 2 * FREED_RING >= sg_os_max_map_count();
+    atomic_store_explicit(&near, n, memory_order_relaxed);
+    atomic_store_explicit(&checked_ms, now, memory_order_relaxed);
+    return n;
+}
+
 static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
     /* A program's first allocation may be a large one: start-up (the process secret that keys
      * the canary below, the fork handlers that take large_mutex) must have run by now. An
@@ -318,7 +332,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     void *p = alloc_once(size, alignment, zero, owner);
     if (p || !SG_LARGE_QUARANTINE) return p;
     bool freed_some = sg_recycle_trim();
-    if (sg_os_mapping_count() + 2 * FREED_RING >= sg_os_max_map_count()) freed_some |= flush_freed_ring();
+    if (near_map_limit()) freed_some |= flush_freed_ring();
     if (!freed_some) return NULL;
     errno = saved;
     return alloc_once(size, alignment, zero, owner);
