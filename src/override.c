@@ -16,6 +16,15 @@ static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
 SG_EXPORT void *sg_malloc(size_t size) { return sg_alloc(size); }
 SG_EXPORT void sg_free(void *p) { sg_free_impl(p); }
+/* The size is not checked (as in glibc). */
+SG_EXPORT void sg_free_sized(void *p, size_t size) {
+    (void)size;
+    sg_free_impl(p);
+}
+SG_EXPORT void sg_free_aligned_sized(void *p, size_t alignment, size_t size) {
+    (void)alignment, (void)size;
+    sg_free_impl(p);
+}
 SG_EXPORT void *sg_calloc(size_t count, size_t size) { return sg_alloc_zeroed(count, size); }
 SG_EXPORT void *sg_realloc(void *p, size_t size) { return sg_realloc_impl(p, size); }
 SG_EXPORT size_t sg_malloc_usable_size(const void *p) { return sg_usable_size_impl(p); }
@@ -80,17 +89,9 @@ void *malloc(size_t size) SG_ALIAS_M(sg_malloc);
 void free(void *p) SG_ALIAS(sg_free);
 void cfree(void *p) SG_ALIAS(sg_free);
 /* C23, in glibc from 2.41: a program built against such a glibc calls them by name, and
- * glibc's own would be handed slabguard's blocks. The size is not checked (as in glibc). */
-SG_EXPORT void free_sized(void *p, size_t size);
-SG_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size);
-SG_EXPORT void free_sized(void *p, size_t size) {
-    (void)size;
-    sg_free_impl(p);
-}
-SG_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size) {
-    (void)alignment, (void)size;
-    sg_free_impl(p);
-}
+ * glibc's own would be handed slabguard's blocks. */
+void free_sized(void *p, size_t size) SG_ALIAS(sg_free_sized);
+void free_aligned_sized(void *p, size_t alignment, size_t size) SG_ALIAS(sg_free_aligned_sized);
 void *calloc(size_t count, size_t size) SG_ALIAS_M(sg_calloc);
 void *realloc(void *p, size_t size) SG_ALIAS(sg_realloc);
 void *reallocarray(void *p, size_t count, size_t size) SG_ALIAS(sg_reallocarray);

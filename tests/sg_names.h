@@ -8,6 +8,8 @@
 #include "slabguard.h"
 #define malloc sg_malloc
 #define free sg_free
+#define free_sized sg_free_sized
+#define free_aligned_sized sg_free_aligned_sized
 #define calloc sg_calloc
 #define realloc sg_realloc
 #define reallocarray sg_reallocarray
