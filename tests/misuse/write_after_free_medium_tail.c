@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "slot_reuse.h"
 
 #define N 64          /* 12 KiB blocks: the written one's page and more */
 #define SMALL 20000   /* small blocks a round: the quarantine lets the large ones go */
@@ -18,14 +19,7 @@
 int main(void)
 {
     static void *med[N], *small[SMALL];
-    for (int i = 0; i < N; i++)
-        med[i] = malloc(opaque_size(12000));
-    volatile uintptr_t addr = (uintptr_t)med[N / 2];
-    printf("# the dangling block is %#lx\n", (unsigned long)addr);
-    fflush(stdout);
-    for (int i = 0; i < N; i++)
-        free(med[i]);
-    ((volatile char *)addr)[9000] = 'A';
+    write_into_freed(med, N, 12000, 9000);
     for (int r = 0; r < ROUNDS; r++) {
         for (int i = 0; i < SMALL; i++)
             small[i] = malloc(opaque_size(48 + (size_t)(i % 8) * 16));

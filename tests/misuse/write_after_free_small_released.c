@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "slot_reuse.h"
 
 #define N 2000        /* 200-byte blocks: several pages */
 #define OTHERS 4000   /* frees of another size: the quarantine lets the 200-byte ones go */
@@ -18,14 +19,7 @@
 int main(void)
 {
     static void *blocks[N];
-    for (int i = 0; i < N; i++)
-        blocks[i] = malloc(opaque_size(200));
-    volatile uintptr_t addr = (uintptr_t)blocks[N / 2];
-    printf("# the dangling block is %#lx\n", (unsigned long)addr);
-    fflush(stdout);
-    for (int i = 0; i < N; i++)
-        free(blocks[i]);
-    ((volatile char *)addr)[100] = 'A';
+    write_into_freed(blocks, N, 200, 100);
     for (int i = 0; i < OTHERS; i++)
         free(opaque_ptr(malloc(opaque_size(40))));
     malloc_trim(0);
