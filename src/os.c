@@ -244,15 +244,14 @@ bool sg_os_reset(void *p, size_t size) {
  * leaves empty pages (reading zero). Supported when a probe on a scratch page succeeds. */
 static _Atomic(int) markers_known;   /* 0 unknown, 1 yes, 2 no */
 bool sg_os_markers(void) {
-    _Atomic(int) *known = &markers_known;
-    int k = atomic_load_explicit(known, memory_order_relaxed);
+    int k = atomic_load_explicit(&markers_known, memory_order_relaxed);
     if (k) return k == 1;
     int saved = errno;
     void *p = mmap(NULL, SG_OS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     k = p != MAP_FAILED && madvise(p, SG_OS_PAGE, MADV_GUARD_INSTALL) == 0 ? 1 : 2;
     if (p != MAP_FAILED) munmap(p, SG_OS_PAGE);
     errno = saved;
-    atomic_store_explicit(known, k, memory_order_relaxed);
+    atomic_store_explicit(&markers_known, k, memory_order_relaxed);
     return k == 1;
 }
 

@@ -348,7 +348,7 @@ void sg_slot_zero_large(void *slot, size_t n) {
  * free zeroed it, the freed block and its canary (sg_slot_zero), found from the size word that
  * survives the free. A slot never handed out has none (zero): the first limit bytes. A size word
  * that no longer decodes was written after the free. Past the freed block, the slot is read when
- * its page is given back (waf_scan_rest). Without canaries there is no size word, and the free
+ * its page is given back (waf_scan_slot). Without canaries there is no size word, and the free
  * zeroed the whole slot: all of it is read. */
 static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
     size_t bs = page->block_size;

@@ -273,37 +273,45 @@ SG_INLINE void sg_slot_arm(sg_heap_t *heap, sg_page_t *page, sg_block_t *b, size
     sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }
 
-/* Check slot p (index idx) coming back through free (or realloc): state, canary. Returns the
- * requested size (block size when canaries are off). Reports and aborts on any violation. */
+/* Move slot idx from ALLOCATED to state to in one compare-and-swap; the state found (ALLOCATED
+ * when it moved). Of two threads freeing one block at once, exactly one moves it. */
+SG_INLINE uint8_t sg_slot_claim(sg_page_t *page, uint32_t idx, uint8_t to) {
+#if SG_SLOT_STATES
+    uint8_t st = SG_SLOT_ALLOCATED;
+    atomic_compare_exchange_strong_explicit(&page->state[idx], &st, to, memory_order_relaxed, memory_order_relaxed);
+    return st;
+#else
+    (void)page; (void)idx; (void)to;
+    return SG_SLOT_ALLOCATED;
+#endif
+}
+
+/* A free (or realloc) of slot p found it in state st, not ALLOCATED: never handed out, or freed. */
+static SG_COLD _Noreturn void sg_slot_report_not_live(const sg_page_t *page, const void *p, uint8_t st) {
+    if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
+    sg_report_double_free(p, sg_slot_reported_size(page, p));
+}
+
+/* Check slot p (index idx) coming back through realloc: state, canary. Returns the requested
+ * size (block size when canaries are off). Reports and aborts on any violation. */
 SG_INLINE size_t sg_slot_check_live(sg_page_t *page, void *p, uint32_t idx) {
     if (SG_EXACT_FREE_CHECKS) {
         uint8_t st = sg_slot_state(page, idx);
-        if (sg_unlikely(st != SG_SLOT_ALLOCATED)) {
-            if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
-            sg_report_double_free(p, sg_slot_reported_size(page, p));
-        }
+        if (sg_unlikely(st != SG_SLOT_ALLOCATED)) sg_slot_report_not_live(page, p, st);
     }
     return sg_canary_check(page, p);
 }
 
-/* Slot p (index idx) given back through free: as sg_slot_check_live, and its state goes from
- * ALLOCATED to to (QUARANTINED or FREE) in one compare-and-swap, so that of two threads freeing
- * the same block at once, exactly one gets it and the other reports the double free. */
+/* Slot p (index idx) given back through free: as sg_slot_check_live, its state moving to to
+ * (QUARANTINED or FREE) in the same step (sg_slot_claim): the free that loses a race reports
+ * the double free before it touches the block. */
 SG_INLINE size_t sg_slot_check_release(sg_page_t *page, void *p, uint32_t idx, uint8_t to) {
-#if SG_SLOT_STATES
     if (SG_EXACT_FREE_CHECKS) {
-        uint8_t st = SG_SLOT_ALLOCATED;
-        if (sg_unlikely(!atomic_compare_exchange_strong_explicit(&page->state[idx], &st, to, memory_order_relaxed,
-                                                                 memory_order_relaxed))) {
-            if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
-            sg_report_double_free(p, sg_slot_reported_size(page, p));
-        }
+        uint8_t st = sg_slot_claim(page, idx, to);
+        if (sg_unlikely(st != SG_SLOT_ALLOCATED)) sg_slot_report_not_live(page, p, st);
     } else {
         sg_slot_set_state(page, idx, to);
     }
-#else
-    (void)idx; (void)to;
-#endif
     return sg_canary_check(page, p);
 }
 
