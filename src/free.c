@@ -149,11 +149,14 @@ void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block
 
 /* A block leaving the quarantine (pushed out by a later free, or handed on) goes back to its
  * page; its first word is about to hold a link, which the write-after-free check cannot see
- * through: checked now. */
-SG_INLINE void quarantine_release(sg_heap_t *heap, void *q) {
+ * through: checked now. entry: the block, its low bit set when its free was remote (by a
+ * thread that did not own the page): the state it left is QUARANTINED_REMOTE. */
+#define RING_REMOTE ((uintptr_t)1)
+SG_INLINE void quarantine_release(sg_heap_t *heap, void *entry) {
+    void *q = (void *)((uintptr_t)entry & ~RING_REMOTE);
     sg_page_t *page = sg_page_of((uintptr_t)q);
+    sg_slot_unquarantine(page, q, (uintptr_t)entry & RING_REMOTE);
     sg_slot_check_first_word(page, q);
-    sg_slot_set_state(page, sg_slot_index_of(page, q), SG_SLOT_FREE);
     free_block(heap, page, q);
 }
 
@@ -212,21 +215,25 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     uint32_t idx;
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx))) free_invalid(p);
     sg_vg_open_tail(page, p);
-    /* of two threads freeing one block at once, exactly one takes it (a compare-and-swap); the
-     * other reports the double free before it touches the block */
+    /* of two threads freeing one block at once, exactly one takes it; the other reports the
+     * double free before it touches the block, or when the block leaves its quarantine (the
+     * owner's free racing another thread's: sg_slot_claim) */
     bool quarantine = SG_QUARANTINE && (!page->first_class || owner);
-    size_t r = sg_slot_check_release(page, p, idx, quarantine ? SG_SLOT_QUARANTINED : SG_SLOT_FREE);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
+    bool remote = atomic_load_explicit(&page->heap, memory_order_relaxed) != heap;
+    size_t r = sg_slot_check_release(page, p, idx, !quarantine ? SG_SLOT_FREE
+                                                   : remote  ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED);
     sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
     if (quarantine) {
+        void *entry = (void *)((uintptr_t)p | (remote ? RING_REMOTE : 0));
         if (sg_likely(!heap->is_empty)) {
-            p = ring_swap(heap, p);
+            entry = ring_swap(heap, entry);
         } else {
-            p = quarantine_heapless(p);
+            entry = quarantine_heapless(entry);
             heap = sg_tls_heap;   /* it may have one now */
         }
-        if (p) quarantine_release(heap, p);
+        if (entry) quarantine_release(heap, entry);
         return;
     }
     free_block(heap, page, p);

@@ -38,8 +38,12 @@ typedef struct sg_heap_s sg_heap_t;
 enum sg_page_kind { SG_PAGE_UNUSED = 0, SG_PAGE_SMALL = 1, SG_PAGE_TAIL = 2 };
 
 /* Per-slot state, out of line (exact free checks). UNCARVED slots were never handed out since
- * the page was made; FREE slots sit in one of the page's free lists. */
-enum sg_slot_state { SG_SLOT_UNCARVED = 0, SG_SLOT_FREE = 1, SG_SLOT_ALLOCATED = 2, SG_SLOT_QUARANTINED = 3 };
+ * the page was made; FREE slots sit in one of the page's free lists; a QUARANTINED slot was
+ * freed by its page's owner, a QUARANTINED_REMOTE one by another thread (slot.h, sg_slot_claim). */
+enum sg_slot_state {
+    SG_SLOT_UNCARVED = 0, SG_SLOT_FREE = 1, SG_SLOT_ALLOCATED = 2, SG_SLOT_QUARANTINED = 3, SG_SLOT_QUARANTINED_REMOTE = 4
+};
+
 
 /* Low two bits of page->thread_free: how a free from another thread is delivered. */
 enum sg_delayed {

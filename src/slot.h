@@ -273,11 +273,22 @@ SG_INLINE void sg_slot_arm(sg_heap_t *heap, sg_page_t *page, sg_block_t *b, size
     sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }
 
-/* Move slot idx from ALLOCATED to state to in one compare-and-swap; the state found (ALLOCATED
- * when it moved). Of two threads freeing one block at once, exactly one moves it. */
+/* Move slot idx from ALLOCATED to state to; the state found (ALLOCATED when it moved). A free by
+ * another thread, or one that skips the quarantine (to FREE), moves it with a compare-and-swap:
+ * of two such frees at once, exactly one moves it. The page's owner freeing into its quarantine
+ * (to QUARANTINED) moves it with a load and a store: a compare-and-swap waits for every store
+ * before it to drain, the zeroing of the frees before (a tenth of seed-burst's time). Another
+ * thread's free racing the owner's can land between that load and store: it leaves
+ * QUARANTINED_REMOTE, which the owner's store overwrites, and when its block leaves that
+ * thread's quarantine, sg_slot_unquarantine finds the state changed and reports the double free. */
 SG_INLINE uint8_t sg_slot_claim(sg_page_t *page, uint32_t idx, uint8_t to) {
 #if SG_SLOT_STATES
     uint8_t st = SG_SLOT_ALLOCATED;
+    if (to == SG_SLOT_QUARANTINED) {
+        st = sg_slot_state(page, idx);
+        if (st == SG_SLOT_ALLOCATED) sg_slot_set_state(page, idx, to);
+        return st;
+    }
     atomic_compare_exchange_strong_explicit(&page->state[idx], &st, to, memory_order_relaxed, memory_order_relaxed);
     return st;
 #else
@@ -313,6 +324,27 @@ SG_INLINE size_t sg_slot_check_release(sg_page_t *page, void *p, uint32_t idx, u
         sg_slot_set_state(page, idx, to);
     }
     return sg_canary_check(page, p);
+}
+
+/* Slot q leaves the quarantine (remote: it was freed by a thread that did not own its page):
+ * from the state its free left to FREE, with a compare-and-swap for a remote free (the one that
+ * may have raced the owner's). Any other state means the block was freed twice. */
+SG_INLINE void sg_slot_unquarantine(sg_page_t *page, void *q, bool remote) {
+    uint32_t idx = sg_slot_index_of(page, q);
+    if (!SG_EXACT_FREE_CHECKS) {
+        sg_slot_set_state(page, idx, SG_SLOT_FREE);
+        return;
+    }
+#if SG_SLOT_STATES
+    uint8_t st = remote ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED;
+    bool moved = remote ? atomic_compare_exchange_strong_explicit(&page->state[idx], &st, SG_SLOT_FREE,
+                                                                  memory_order_relaxed, memory_order_relaxed)
+                        : sg_slot_state(page, idx) == st;
+    if (sg_unlikely(!moved)) sg_report_double_free(q, sg_slot_reported_size(page, q));
+    if (!remote) sg_slot_set_state(page, idx, SG_SLOT_FREE);
+#else
+    (void)remote;
+#endif
 }
 
 #endif

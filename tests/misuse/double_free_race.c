@@ -3,10 +3,12 @@
  * through (the block then waits in both threads' quarantine rings and is handed out twice, or
  * the second free's zeroing wipes the link the first one's release wrote); a check when the
  * block leaves the quarantine catches most but not all interleavings. Exactly one free may
- * take the block, and the other must report the double free. Each thread goes on freeing until
- * the block has surely left its ring. Each attempt runs in a child process, with a block large
- * enough that zeroing it takes a while; this program dies by SIGABRT itself only when every
- * child reported the double free. */
+ * take the block, and the other must report the double free. Every other attempt, one of the
+ * two threads is the block's owner (its page is that thread's), whose free takes the slot with
+ * a plain load and store: the other thread's free then reports when its block leaves its
+ * quarantine. Each thread goes on freeing until the block has surely left its ring. Each
+ * attempt runs in a child process, with a block large enough that zeroing it takes a while;
+ * this program dies by SIGABRT itself only when every child reported the double free. */
 // expect: slabguard: double free of 0x[0-9a-f]+ \(size 50000\)
 #include <pthread.h>
 #include <signal.h>
@@ -38,18 +40,24 @@ static void *free_it(void *arg)
     return NULL;
 }
 
-static void attempt(void)
+// owner_races: this thread (the block's owner) is one of the two; else two other threads.
+static void attempt(int owner_races)
 {
     block = malloc(opaque_size(SIZE));
+    int others = owner_races ? 1 : 2;
     pthread_t t[2];
-    if (block == NULL || pthread_create(&t[0], NULL, free_it, NULL) != 0 ||
-        pthread_create(&t[1], NULL, free_it, NULL) != 0)
+    if (block == NULL)
         _exit(2);
-    while (atomic_load(&ready) < 2) {
+    for (int i = 0; i < others; i++)
+        if (pthread_create(&t[i], NULL, free_it, NULL) != 0)
+            _exit(2);
+    while (atomic_load(&ready) < others) {
     }
     atomic_store(&go, 1);
-    pthread_join(t[0], NULL);
-    pthread_join(t[1], NULL);
+    if (owner_races)
+        free_it(NULL);
+    for (int i = 0; i < others; i++)
+        pthread_join(t[i], NULL);
     _exit(0);   // both frees returned
 }
 
@@ -66,7 +74,7 @@ int main(void)
             return 2;
         if (pid == 0) {
             dup2(out[1], STDERR_FILENO);
-            attempt();
+            attempt(i % 2);
         }
         close(out[1]);
         size_t len = 0;

@@ -150,9 +150,67 @@ static void test_canary_every_byte(void) {
     }
 }
 
+/* ---- slot states: a free by the page's owner racing another thread's ---------------------- */
+/* A block of this thread's page, its state driven through the helpers in a child (the parent's
+ * heap never sees the states set there). */
+static void *state_block;
+static void state_slot(sg_page_t **page, uint32_t *idx) {
+    *page = sg_page_of((uintptr_t)state_block);
+    *idx = sg_slot_index_of(*page, state_block);
+}
+
+/* Another thread's free takes the slot between the owner's load and store (sg_slot_claim), and
+ * the owner's store lands after it: the other thread's quarantine exit reports, whether the
+ * owner's exit came first (owner_first) or not; the owner's own exit passes. */
+static void owner_overwrites(size_t owner_first) {
+    sg_page_t *page;
+    uint32_t idx;
+    state_slot(&page, &idx);
+    if (sg_slot_claim(page, idx, SG_SLOT_QUARANTINED_REMOTE) != SG_SLOT_ALLOCATED) _exit(3);
+    sg_slot_set_state(page, idx, SG_SLOT_QUARANTINED);
+    if (owner_first) sg_slot_unquarantine(page, state_block, false);
+    sg_slot_unquarantine(page, state_block, true);
+    _exit(0);
+}
+
+/* Frees in sequence: the second one finds the first one's state (owner then other thread, other
+ * thread then owner); a single free of either kind leaves the quarantine to FREE. */
+static void in_sequence(size_t remote_first) {
+    sg_page_t *page;
+    uint32_t idx;
+    state_slot(&page, &idx);
+    uint8_t first = remote_first ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED;
+    uint8_t second = remote_first ? SG_SLOT_QUARANTINED : SG_SLOT_QUARANTINED_REMOTE;
+    if (sg_slot_claim(page, idx, first) != SG_SLOT_ALLOCATED) _exit(3);
+    if (sg_slot_claim(page, idx, second) != first) _exit(4);
+    sg_slot_unquarantine(page, state_block, remote_first);
+    if (sg_slot_state(page, idx) != SG_SLOT_FREE) _exit(5);
+    _exit(0);
+}
+static bool exits_zero(void (*fn)(size_t), size_t arg) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) fn(arg);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_owner_free_racing_another(void) {
+    if (!SG_EXACT_FREE_CHECKS || !SG_QUARANTINE) return;
+    state_block = malloc(64);
+    REQUIRE(state_block != NULL, "malloc(64)");
+    CHECK(aborts(owner_overwrites, 0), "the other thread's exit passed after the owner's store");
+    CHECK(aborts(owner_overwrites, 1), "the other thread's exit passed after the owner's exit");
+    CHECK(exits_zero(in_sequence, 0), "owner then other thread: wrong states");
+    CHECK(exits_zero(in_sequence, 1), "other thread then owner: wrong states");
+    free(state_block);
+}
+
 int main(void) {
     RUN(test_zero_clears_all_but_the_size_word);
     RUN(test_check_finds_every_byte);
     RUN(test_canary_every_byte);
+    RUN(test_owner_free_racing_another);
     return check_exit();
 }
