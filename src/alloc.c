@@ -50,21 +50,33 @@ SG_INLINE void zero_rest(void *p, size_t size) {
     if (p && size > from) memset((char *)p + from, 0, size - from);
 }
 
+/* A large block of heap, within its limit. make_room: the caller is the heap's user, who may
+ * first take back the blocks its quarantine holds (sg_heap_make_room); another thread may not. */
+static void *alloc_large_in(sg_heap_t *heap, size_t size, bool zero, bool make_room) {
+    if (size > SG_MAX_REQUEST) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t bytes = (size + 2 * SG_OS_PAGE + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit &&
+        (!make_room || !sg_heap_make_room(heap) ||
+         atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return sg_large_alloc_owned(size, 0, zero, heap);
+}
+
+/* The new block of a plain realloc that moves a heap's large block, on any thread: a large one
+ * stays in the heap; a small one comes from the calling thread's heap, as for a small block
+ * (only the heap's user touches its pages and quarantine). */
+void *sg_alloc_moving_from(sg_heap_t *heap, size_t size) {
+    return size > SMALL_MAX_REQUEST ? alloc_large_in(heap, size, false, false) : sg_alloc(size);
+}
+
 /* Allocation from a given heap (first-class heaps); zero: the block must read zero. */
 void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero) {
-    if (size > SMALL_MAX_REQUEST) {
-        if (size > SG_MAX_REQUEST) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        size_t bytes = (size + 2 * SG_OS_PAGE + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
-        if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit &&
-            (!sg_heap_make_room(heap) || atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        return sg_large_alloc_owned(size, 0, zero, heap);
-    }
+    if (size > SMALL_MAX_REQUEST) return alloc_large_in(heap, size, zero, true);
     void *p = heap_alloc_class(heap, size, sg_size_class(size + SG_CANARY_OVERHEAD));
     if (zero) zero_rest(p, size);
     return p;

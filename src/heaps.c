@@ -51,12 +51,13 @@ sg_heap_t *sg_heap_new(void) { return sg_heap_new_limited(0); }
 void *sg_heap_malloc(sg_heap_t *heap, size_t size) { return sg_alloc_in(checked(heap), size, false); }
 
 void *sg_heap_calloc(sg_heap_t *heap, size_t count, size_t size) {
+    checked(heap);   /* first: a dead handle is reported whatever the sizes */
     size_t total;
     if (__builtin_mul_overflow(count, size, &total)) {
         errno = ENOMEM;
         return NULL;
     }
-    return sg_alloc_in(checked(heap), total, true);
+    return sg_alloc_in(heap, total, true);
 }
 
 /* The owner of a block: its page's heap, or the large registry's record. */

@@ -285,6 +285,7 @@ bool sg_heap_sweep_abandoned(void);
 /* ---- alloc (alloc.c) and free (free.c) -------------------------------------------------- */
 void *sg_alloc(size_t size);
 void *sg_alloc_in(sg_heap_t *heap, size_t size, bool zero);
+void *sg_alloc_moving_from(sg_heap_t *heap, size_t size);
 void *sg_alloc_aligned(size_t alignment, size_t size);
 void *sg_alloc_zeroed(size_t count, size_t size);
 void *sg_realloc_impl(void *p, size_t size);

@@ -267,7 +267,7 @@ static void *large_realloc(void *p, size_t size) {
     } else {
         sg_large_unlock();
     }
-    void *q = owner ? sg_alloc_in(owner, size, false) : sg_alloc(size); /* a heap's block stays in it */
+    void *q = owner ? sg_alloc_moving_from(owner, size) : sg_alloc(size);   /* large: stays in its heap */
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);

@@ -277,7 +277,14 @@ static void test_realloc_of_heap_blocks(void) {
     p = realloc(p, 5000);                 /* moves: another class */
     big = realloc(big, 600000);
     kept = sg_heap_realloc(h, kept, 5000);
-    REQUIRE(p && big && kept, "realloc");
+    char *shrunk = sg_heap_malloc(h, 300000);
+    REQUIRE(shrunk, "sg_heap_malloc");
+    memset(shrunk, 9, 100);
+    shrunk = realloc(shrunk, 100);        /* a large block that becomes a small one */
+    REQUIRE(p && big && kept && shrunk, "realloc");
+    CHECK(shrunk[0] == 9 && shrunk[99] == 9, "contents lost (shrunk)");
+    CHECK(!sg_page_of((uintptr_t)shrunk)->first_class, "plain realloc took a large block's small successor from the heap");
+    free(shrunk);
     CHECK(p[0] == 7 && p[99] == 7, "contents lost");
     CHECK(!sg_page_of((uintptr_t)p)->first_class, "plain realloc took its small block from the heap");
     CHECK(sg_large_owner_is(big, h), "the moved large block left its heap");
@@ -289,7 +296,8 @@ static void test_realloc_of_heap_blocks(void) {
 
 /* The heap's user allocates and frees while another thread, handed some of its blocks, calls
  * plain realloc (which moves them) and free on them: allowed from any thread, so the heap's
- * lists must not be touched by the other thread. */
+ * lists must not be touched by the other thread. Some of the blocks are large, realloc'd down
+ * to small sizes (their new block once came from the heap, on the other thread). */
 enum { BOXES = 256 };
 static sg_heap_t *shared_heap;
 static void *_Atomic box[BOXES];
@@ -315,10 +323,10 @@ static void test_plain_realloc_from_another_thread(void) {
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, realloc_handed_blocks, NULL) == 0, "pthread_create");
     for (long r = 0; r < 400000; r++) {
-        size_t n = 16 + (size_t)(r * 7919) % 3000;
+        size_t n = r % 32 == 0 ? 200000 : 16 + (size_t)(r * 7919) % 3000;
         void *p = sg_heap_malloc(shared_heap, n);
         REQUIRE(p, "sg_heap_malloc");
-        memset(p, 3, n);
+        memset(p, 3, n < 4096 ? n : 4096);
         if (r & 1) { sg_heap_free(shared_heap, p); continue; }
         void *o = atomic_exchange(&box[r % BOXES], p);
         if (o) free(o);
