@@ -44,7 +44,6 @@ enum sg_slot_state {
     SG_SLOT_UNCARVED = 0, SG_SLOT_FREE = 1, SG_SLOT_ALLOCATED = 2, SG_SLOT_QUARANTINED = 3, SG_SLOT_QUARANTINED_REMOTE = 4
 };
 
-
 /* Low two bits of page->thread_free: how a free from another thread is delivered. */
 enum sg_delayed {
     SG_TF_NORMAL = 0,         /* push onto page->thread_free */
@@ -299,7 +298,8 @@ size_t sg_usable_size_impl(const void *p);
 /* ---- recycled pages of large blocks (recycle.c) ------------------------------------------ */
 #define SG_RECYCLE_PIECES 8                  /* each piece is a kernel mapping of its own */
 #define SG_RECYCLE_LOST SIZE_MAX
-size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces);
+size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces,
+                       char **lost, size_t *lost_len);
 void sg_recycle_take_back(char *body, size_t len, const uint32_t *piece_pages, unsigned pieces);
 bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, unsigned pieces, char *to,
                           size_t *lost_at, size_t *lost_len);

@@ -244,8 +244,14 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         if (!map) goto nomem;
         uintptr_t body_at = (uintptr_t)map + guard;
         /* recycled pages (zeroed) first, fresh ones for the rest */
-        size_t filled = owner ? 0 : sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces);
-        if (filled == SG_RECYCLE_LOST) goto nomem;   /* part of the range may not be ours: leave it */
+        char *lost;
+        size_t lost_len;
+        size_t filled = owner ? 0 : sg_recycle_fill((char *)body_at, body, e.piece_pages, SG_RECYCLE_PIECES, &e.pieces,
+                                                    &lost, &lost_len);
+        if (filled == SG_RECYCLE_LOST) {   /* [lost, +lost_len) may not be ours: left alone */
+            sg_large_drop_range(map, map_size, lost, lost_len);
+            goto nomem;
+        }
         if (filled < body && !sg_os_commit((char *)body_at + filled, body - filled)) {
             if (filled) sg_recycle_take_back((char *)body_at, filled, e.piece_pages, e.pieces);
             sg_os_unmap(map, map_size);

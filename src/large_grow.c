@@ -85,13 +85,14 @@ static void *grow_by_moving(const sg_large_entry_t *was, size_t size) {
     /* the rest of the new body: recycled pages, then fresh ones */
     unsigned more = 0;
     size_t done = was->body_size, left = e.body_size - done;
-    size_t filled = sg_recycle_fill(body + done, left, e.piece_pages + e.pieces, SG_RECYCLE_PIECES - e.pieces, &more);
+    char *lost = NULL;
+    lost_len = 0;
+    size_t filled = sg_recycle_fill(body + done, left, e.piece_pages + e.pieces, SG_RECYCLE_PIECES - e.pieces, &more,
+                                    &lost, &lost_len);
     if (filled == SG_RECYCLE_LOST || (filled < left && !sg_os_commit(body + done + filled, left - filled))) {
         if (filled != SG_RECYCLE_LOST && filled) sg_recycle_take_back(body + done, filled, e.piece_pages + e.pieces, more);
         sg_recycle_put_back((char *)was->body, body, was->body_size);
-        if (filled == SG_RECYCLE_LOST)
-            sg_large_drop_range(map, e.map_size, body + done, (size_t)(map + e.map_size - body - done));
-        else sg_large_drop_range(map, e.map_size, NULL, 0);
+        sg_large_drop_range(map, e.map_size, lost, lost_len);   /* all of it, but what may not be ours */
         return NULL;
     }
     sg_os_huge(map, e.map_size);   /* the headroom (grow_in_place commits it) and the guards */

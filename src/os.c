@@ -37,6 +37,8 @@ struct sg_procmap_query {
     uint64_t vma_name_addr, build_id_addr;
 };
 #define SG_PROCMAP_QUERY 0xc0686611u   /* _IOWR('f', 17, struct procmap_query) */
+#define SG_PROCMAP_READ 0x1u
+#define SG_PROCMAP_WRITE 0x2u
 #define SG_PROCMAP_ACCESS 0xfu         /* readable, writable, executable, shared */
 
 static _Noreturn void os_fail(const char *what, void *p, size_t size) {
@@ -173,17 +175,18 @@ void *sg_os_move_out(void *p, size_t size, bool *unsupported) {
     return NULL;
 }
 
-/* Is [p, p+size) still inside one inaccessible anonymous mapping? false when unknown (a kernel
- * before 6.11 has no PROCMAP_QUERY). */
+/* Is [p, p+size) still inside one private anonymous mapping, inaccessible (a reservation) or
+ * read-write (a block's range, or one emptied by a move out), as the destinations of moves are?
+ * false when unknown (a kernel before 6.11 has no PROCMAP_QUERY). */
 static bool still_reserved(void *p, size_t size) {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     struct sg_procmap_query q = { .size = sizeof q, .query_addr = (uintptr_t)p };
     bool ok = ioctl(fd, SG_PROCMAP_QUERY, &q) == 0 && q.vma_start <= (uintptr_t)p &&
-              q.vma_end >= (uintptr_t)p + size && (q.vma_flags & SG_PROCMAP_ACCESS) == 0 && q.inode == 0 &&
-              q.dev_major == 0 && q.dev_minor == 0;
+              q.vma_end >= (uintptr_t)p + size && q.inode == 0 && q.dev_major == 0 && q.dev_minor == 0;
+    unsigned access = (unsigned)q.vma_flags & SG_PROCMAP_ACCESS;
     close(fd);
-    return ok;
+    return ok && (access == 0 || access == (SG_PROCMAP_READ | SG_PROCMAP_WRITE));
 }
 
 /* Move the pages of [from, from+size) onto [to, to+size), replacing what was mapped there.
@@ -198,8 +201,8 @@ bool sg_os_move_to(void *from, size_t size, void *to, bool *unsure) {
     if (r == to) return false;
     if (r != MAP_FAILED) munmap(r, size);   /* a kernel before 4.17 took the address as a hint */
     /* Short of mappings (ENOMEM), the kernel refuses before it unmaps the destination (Linux
-     * 5.10 on): if that is still one inaccessible anonymous mapping, it is the reservation the
-     * caller made. At vm.max_map_count this is the usual failure, and treating it as unsure
+     * 5.10 on): if that is still one anonymous mapping as the caller left it (still_reserved),
+     * it is the caller's. At vm.max_map_count this is the usual failure, and treating it as unsure
      * left the caller's whole range mapped at every failed malloc or realloc. */
     if (r == MAP_FAILED && errno == EEXIST && why == ENOMEM && still_reserved(to, size)) return false;
     *unsure = true;   /* still ours (the move failed early), or taken by another mapping */

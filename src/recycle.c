@@ -131,9 +131,12 @@ static extent_t take_huge(size_t want) {
 
 /* Fill [body, body+len) from its start with recycled pages, in at most max_pieces pieces;
  * piece_pages[i] gets each piece's length in OS pages. Returns the bytes filled (the rest is
- * the caller's to commit), or SG_RECYCLE_LOST when a failed move may have left the range
- * holding another mapping (the caller must then leave it alone). The pages read zero. */
-size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces) {
+ * the caller's to commit), or SG_RECYCLE_LOST when a failed move may have left
+ * [*lost, *lost + *lost_len) holding another mapping (the caller must then leave it alone, and
+ * may give back the rest: the pieces moved in before went back to the pool). The pages read
+ * zero. */
+size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned max_pieces, unsigned *pieces,
+                       char **lost, size_t *lost_len) {
     size_t filled = 0;
     *pieces = 0;
     if (atomic_load_explicit(&recycle_off, memory_order_relaxed) || !recycle_bytes) return 0;
@@ -168,7 +171,14 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
         bool unsure;
         if (!sg_os_move_to((void *)take.addr, take.size, body + filled, &unsure)) {
             sg_os_unmap((void *)take.addr, take.size);   /* mapping budget: give it back */
-            if (unsure) return SG_RECYCLE_LOST;
+            if (unsure) {
+                atomic_fetch_add_explicit(&live_pieces, *pieces, memory_order_relaxed);
+                if (filled) sg_recycle_take_back(body, filled, piece_pages, *pieces);
+                *pieces = 0;
+                *lost = body + filled;
+                *lost_len = take.size;
+                return SG_RECYCLE_LOST;
+            }
             break;
         }
         /* zeroed here, not at free: pages moved entry by entry are touched at one new address
@@ -502,8 +512,13 @@ static bool move_slot(char *from, char *to, uint32_t wl, uint32_t wh, bool *unsu
     }
     if (sg_os_move_to(mid, SG_OS_HUGE, to, unsure)) return true;
     if (!sg_os_move_to(mid, SG_OS_HUGE, from, &back)) {
+        /* the pages are copied back; the markers around them left with the page tables. A move
+         * back that may have let another mapping into from leaves nothing to copy into. */
+        if (back) sg_report_fatal("mremap failure", from, SG_OS_HUGE);
         sg_recycle_put_back(from + wl, mid + wl, wh - wl);
         sg_os_unmap(mid, SG_OS_HUGE);
+        if (SG_GUARD_PAGES && (!guard_part(from, 0, wl) || !guard_part(from, wh, HUGE32)))
+            sg_report_fatal("madvise failure", from, SG_OS_HUGE);
     }
     return false;
 }
@@ -530,7 +545,12 @@ bool sg_recycle_move_slots(char *from, char *to, size_t n, uintptr_t lo, uintptr
         bool unsure;
         char *f = from + i * SG_OS_HUGE, *t = to + i * SG_OS_HUGE;
         wanted(f, lo, hi, &wl, &wh);
-        if (!move_slot(t, f, wl, wh, &unsure)) sg_recycle_put_back(f + wl, t + wl, wh - wl);
+        if (move_slot(t, f, wl, wh, &unsure)) continue;
+        /* its pages are at t again; f, the block's own range, may now be another mapping */
+        if (unsure) sg_report_fatal("mremap failure", f, SG_OS_HUGE);
+        sg_recycle_put_back(f + wl, t + wl, wh - wl);
+        if (SG_GUARD_PAGES && (!guard_part(f, 0, wl) || !guard_part(f, wh, HUGE32)))
+            sg_report_fatal("madvise failure", f, SG_OS_HUGE);
     }
     return false;
 }
