@@ -27,6 +27,8 @@ static struct {
     size_t dirty_bytes;        /* free spans whose memory was not purged */
     size_t live_units;         /* units in spans handed out now */
     sg_queue_t free_spans[FREE_LISTS];   /* by length (the last: longer ones); dirty first */
+    sg_queue_t cooling;        /* destroyed heaps' spans, oldest first (sg_arena_cool_span) */
+    size_t cooling_units;
     uint64_t last_purge_ms;
     uint64_t rng;
     size_t guards;             /* guard units made */
@@ -34,6 +36,7 @@ static struct {
 } A;
 
 static bool states_init(void);
+static bool cooling_flush_locked(void);
 
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
@@ -360,6 +363,7 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
             A.frontier = end;
         }
     }
+    if (!head && cooling_flush_locked()) head = take_free(units);   /* out of room */
     if (head) {
         uint8_t resident = head->dirty;   /* a dirty free span was never purged */
 #if SG_SLOT_STATES
@@ -384,19 +388,69 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
 static sg_page_t *free_before(sg_page_t *head) {
     if (head == sg_ro.meta) return NULL;
     sg_page_t *last = head - 1, *h = last->kind == SG_PAGE_TAIL ? last - last->head_offset : last;
-    if (h->kind != SG_PAGE_UNUSED || h->units == 0 || h->guarded || h + h->units != head) return NULL;
+    if (h->kind != SG_PAGE_UNUSED || h->units == 0 || h->guarded || h->cooling || h + h->units != head) return NULL;
     return h;
 }
 
+static bool free_span_locked(sg_page_t *head, uint64_t now);
+
 void sg_arena_free_span(sg_page_t *head) {
-    size_t units = head->units;
     sg_arena_lock();
-    A.live_units -= units;
+    A.live_units -= head->units;
     uint64_t now = sg_os_now_ms();
-    /* merge with free neighbours, never across a guard */
+    bool due = free_span_locked(head, now);
+    sg_arena_unlock();
+    if (due) sg_recycle_tick();   /* idle recycled pages of large blocks go back too */
+}
+
+/* The spans of a destroyed heap (sg_page_discard, memory purged) wait before they can be taken
+ * again, as freed blocks wait in a quarantine: a block of the heap used after sg_heap_destroy
+ * then finds no page there (an invalid free, a fault-free read of zero), not a new object of
+ * another heap or thread. Up to COOLING_UNITS of them, oldest out first; all of them when the
+ * arena is out of room. */
+#define COOLING_UNITS 64   /* 4 MiB of address space, purged: no memory */
+void sg_arena_cool_span(sg_page_t *head) {
+    if (!SG_QUARANTINE) {
+        sg_arena_free_span(head);
+        return;
+    }
+    sg_arena_lock();
+    A.live_units -= head->units;
+    mark_free(head, head->units);
+    head->cooling = 1;
+    sg_queue_push_back(&A.cooling, head);
+    A.cooling_units += head->units;
+    bool due = false;
+    while (A.cooling_units > COOLING_UNITS) {
+        sg_page_t *old = A.cooling.first;
+        sg_queue_remove(&A.cooling, old);
+        A.cooling_units -= old->units;
+        old->cooling = 0;
+        due |= free_span_locked(old, sg_os_now_ms());
+    }
+    sg_arena_unlock();
+    if (due) sg_recycle_tick();
+}
+
+/* Every cooling span becomes free (the arena is out of room); true if there was one. */
+static bool cooling_flush_locked(void) {
+    bool any = A.cooling.first != NULL;
+    for (sg_page_t *p; (p = A.cooling.first);) {
+        sg_queue_remove(&A.cooling, p);
+        A.cooling_units -= p->units;
+        p->cooling = 0;
+        free_span_locked(p, sg_os_now_ms());
+    }
+    return any;
+}
+
+/* Span head of head->units units back into the free lists, merged with free neighbours (never
+ * across a guard); true when the periodic purge is due. Under the arena lock. */
+static bool free_span_locked(sg_page_t *head, uint64_t now) {
+    size_t units = head->units;
     sg_page_t *next = head + units;
     if (!head->guarded && (size_t)(next - sg_ro.meta) < A.frontier && next->kind == SG_PAGE_UNUSED &&
-        next->units > 0) {
+        next->units > 0 && !next->cooling) {
         free_list_remove(next);
         units += next->units;
         head->guarded = next->guarded;
@@ -416,6 +470,5 @@ void sg_arena_free_span(sg_page_t *head) {
     free_list_add(head);
     bool due = now - A.last_purge_ms >= PURGE_DELAY_MS;
     if (A.dirty_bytes > DIRTY_MAX || due) purge_locked(false, now);
-    sg_arena_unlock();
-    if (due) sg_recycle_tick();   /* idle recycled pages of large blocks go back too */
+    return due;
 }

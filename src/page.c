@@ -200,15 +200,17 @@ bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never) {
 
 /* ---- giving a page back ------------------------------------------------------------------------ */
 /* The span goes back to the arena first and its (zeroed) slot-state array after: while the
- * descriptor still says SMALL, its array is this page's. */
-static void give_back(sg_page_t *page) {
+ * descriptor still says SMALL, its array is this page's. cool: a destroyed heap's page, whose
+ * span waits before it is reused (sg_arena_cool_span). */
+static void give_back(sg_page_t *page, bool cool) {
 #if SG_SLOT_STATES
     _Atomic(uint8_t) *states = page->state;
     uint32_t capacity = page->capacity;
-    sg_arena_free_span(page);
+#endif
+    if (cool) sg_arena_cool_span(page);
+    else sg_arena_free_span(page);
+#if SG_SLOT_STATES
     sg_arena_states_free(states, capacity);
-#else
-    sg_arena_free_span(page);
 #endif
 }
 
@@ -300,11 +302,12 @@ void sg_page_release(sg_page_t *page) {
     page->free = page->local_free = NULL;
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
-    give_back(page);
+    give_back(page, false);
 }
 
 /* A destroyed heap's page: its blocks die with it. The memory is purged (it reads zero again,
- * which fresh slots rely on) and the span goes back to the arena. */
+ * which fresh slots rely on) and the span goes back to the arena, where it cools before it can
+ * be reused (secure builds: sg_arena_cool_span). */
 void sg_page_discard(sg_page_t *page) {
 #if SG_SLOT_STATES
     memset((void *)page->state, 0, page->capacity);
@@ -314,7 +317,7 @@ void sg_page_discard(sg_page_t *page) {
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NEVER_DELAYED, memory_order_relaxed);
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sg_stat_pages, 1, memory_order_relaxed);
-    give_back(page);
+    give_back(page, true);
 }
 
 /* ---- reading for zero ----------------------------------------------------------------------- */
