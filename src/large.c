@@ -446,21 +446,27 @@ size_t sg_large_usable_size(const void *p) {
     return n;
 }
 
-/* sg_heap_destroy: unmap every large block the heap owns. */
+/* sg_heap_destroy: every large block the heap owns goes, as a freed one does (sg_large_retire:
+ * into the ring of freed blocks, inaccessible, in secure builds). Up to DISCARD_BATCH of them
+ * per pass over the table (a removal shifts later entries back: the same index is looked at
+ * again), the system calls made with the lock released; passes until one finds none. */
+#define DISCARD_BATCH 64
 void sg_large_discard_owned(sg_heap_t *owner) {
     for (;;) {
-        sg_large_entry_t victim = { 0 };
+        sg_large_entry_t victims[DISCARD_BATCH];
+        size_t n = 0;
         pthread_mutex_lock(&large_mutex);
-        for (size_t i = 0; i < table_cap; i++) {
+        for (size_t i = 0; i < table_cap && n < DISCARD_BATCH;) {
             if (table[i].addr && table[i].owner == owner) {
-                victim = table[i];
+                victims[n++] = table[i];
                 sg_large_table_remove(&table[i]);
-                break;
+            } else {
+                i++;
             }
         }
         pthread_mutex_unlock(&large_mutex);
-        if (!victim.addr) return;
-        sg_os_unmap((void *)victim.map, victim.map_size);
+        if (!n) return;
+        for (size_t i = 0; i < n; i++) sg_large_retire(&victims[i]);
     }
 }
 
@@ -479,19 +485,29 @@ size_t sg_large_requested_bytes(void) {
     return n;
 }
 
-/* sg_heap_visit: the heap's large blocks in address order, one lookup each (fn runs without
- * the lock). Other threads' large blocks come and go meanwhile, moving entries in the table
- * (it grows, a deletion shifts entries back): a walk by table position could skip a block
- * or see one twice. */
+/* sg_heap_visit: the heap's large blocks in address order, found a batch per pass over the
+ * table (fn runs without the lock). Other threads' large blocks come and go meanwhile, moving
+ * entries in the table (it grows, a deletion shifts entries back): a walk by table position
+ * could skip a block or see one twice. */
+#define VISIT_BATCH 64   /* blocks found per pass over the table: the lowest addresses left */
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg) {
     for (uintptr_t after = 0;;) {
-        sg_large_entry_t e = { 0 };
+        uintptr_t addr[VISIT_BATCH];
+        size_t size[VISIT_BATCH], n = 0;
         pthread_mutex_lock(&large_mutex);
-        for (size_t i = 0; i < table_cap; i++)
-            if (table[i].addr > after && table[i].owner == owner && (!e.addr || table[i].addr < e.addr)) e = table[i];
+        for (size_t i = 0; i < table_cap; i++) {
+            uintptr_t a = table[i].addr;
+            if (a <= after || table[i].owner != owner || (n == VISIT_BATCH && a >= addr[n - 1])) continue;
+            size_t k = n < VISIT_BATCH ? n++ : n - 1;   /* insertion into the sorted batch */
+            for (; k > 0 && addr[k - 1] > a; k--) addr[k] = addr[k - 1], size[k] = size[k - 1];
+            addr[k] = a;
+            size[k] = table[i].size;
+        }
         pthread_mutex_unlock(&large_mutex);
-        if (!e.addr || !fn((void *)e.addr, e.size, arg)) return;
-        after = e.addr;
+        for (size_t k = 0; k < n; k++)
+            if (!fn((void *)addr[k], size[k], arg)) return;
+        if (n < VISIT_BATCH) return;
+        after = addr[n - 1];
     }
 }
 

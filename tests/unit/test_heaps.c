@@ -337,6 +337,50 @@ static void test_plain_realloc_from_another_thread(void) {
     sg_heap_destroy(shared_heap);
 }
 
+/* A heap with hundreds of large blocks among the program's own: a visit sees each of the heap's
+ * once, in address order, and destroy takes all of them and none of the others, which stay
+ * intact (both work in batches, a pass over the registry each). */
+typedef struct { size_t count, out_of_order; uintptr_t last; } ordered_t;
+static int count_ordered(void *block, size_t size, void *arg) {
+    ordered_t *o = arg;
+    (void)size;
+    o->out_of_order += (uintptr_t)block <= o->last;
+    o->last = (uintptr_t)block;
+    o->count++;
+    return 1;
+}
+
+static void test_destroy_many_large_blocks(void) {
+    enum { OWNED = 720, EVERY = 12 };
+    static char *plain[OWNED / EVERY];
+    sg_stats_t s0, s1;
+    sg_stats_get(&s0);
+    sg_heap_t *h = sg_heap_new();
+    REQUIRE(h, "sg_heap_new");
+    for (int i = 0; i < OWNED; i++) {
+        char *p = sg_heap_malloc(h, 140000 + (size_t)i * 512);
+        REQUIRE(p, "sg_heap_malloc %d", i);
+        p[0] = 1;
+        if (i % EVERY == 0) {
+            char *q = plain[i / EVERY] = malloc(150000);
+            REQUIRE(q, "malloc");
+            memset(q, i / EVERY + 1, 150000);
+        }
+    }
+    ordered_t o = { 0, 0, 0 };
+    sg_heap_visit(h, count_ordered, &o);
+    CHECK(o.count == OWNED && o.out_of_order == 0, "visited %zu large blocks (want %d), %zu out of address order",
+          o.count, OWNED, o.out_of_order);
+    sg_heap_destroy(h);
+    sg_stats_get(&s1);
+    CHECK(s1.large_count == s0.large_count + OWNED / EVERY, "large blocks after destroy: %zu, want %zu",
+          s1.large_count, s0.large_count + OWNED / EVERY);
+    for (int i = 0; i < OWNED / EVERY; i++) {
+        CHECK(plain[i][0] == i + 1 && plain[i][149999] == i + 1, "block %d of the program changed", i);
+        free(plain[i]);
+    }
+}
+
 int main(void) {
     RUN(test_visit);
     RUN(test_visit_after_a_forged_link);
@@ -345,6 +389,7 @@ int main(void) {
     RUN(test_realloc_of_heap_blocks);
     RUN(test_plain_realloc_from_another_thread);
     RUN(test_destroy_frees_everything);
+    RUN(test_destroy_many_large_blocks);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
     RUN(test_limit_refills);
