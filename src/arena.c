@@ -37,6 +37,7 @@ static struct {
 
 static bool states_init(void);
 static bool cooling_flush_locked(void);
+static unsigned list_of(size_t units);
 
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
@@ -208,27 +209,59 @@ static bool ensure_committed(size_t end_unit) {
 }
 
 /* ---- purging -------------------------------------------------------------------------------- */
-static void purge_span(sg_page_t *head) {
-    sg_os_purge(unit_addr(unit_of(head)), (size_t)head->units << SG_UNIT_SHIFT);
-    head->dirty = 0;
-    A.dirty_bytes -= (size_t)head->units << SG_UNIT_SHIFT;
+/* Dirty spans are purged in batches, in address order, and a run of spans that touch (or are
+ * apart by just a guard unit, which holds no pages) goes in one madvise call: under a hypervisor
+ * each call that drops resident pages costs a TLB flush through it, about 340 us for 64 KiB on
+ * the bench's VM against 0.6 ms for 8 MiB in one call. Secure builds, whose guards keep spans
+ * from merging, made one call per 64 KiB page as a program freed everything (shrink: 1860
+ * calls, 0.46 s). Over the budget, down to half of it, so that purges come in batches. */
+#define PURGE_BATCH 128
+
+static void purge_batch(sg_page_t **batch, size_t n) {
+    for (size_t i = 1; i < n; i++)   /* by address (the descriptors are in unit order) */
+        for (size_t k = i; k > 0 && batch[k - 1] > batch[k]; k--) {
+            sg_page_t *t = batch[k];
+            batch[k] = batch[k - 1];
+            batch[k - 1] = t;
+        }
+    for (size_t i = 0; i < n;) {
+        size_t j = i, end = unit_of(batch[i]) + batch[i]->units;
+        while (j + 1 < n && (unit_of(batch[j + 1]) == end || (batch[j]->guarded && unit_of(batch[j + 1]) == end + 1))) {
+            j++;
+            end = unit_of(batch[j]) + batch[j]->units;
+        }
+        sg_os_purge(unit_addr(unit_of(batch[i])), (end - unit_of(batch[i])) << SG_UNIT_SHIFT);
+        for (; i <= j; i++) {
+            batch[i]->dirty = 0;
+            A.dirty_bytes -= (size_t)batch[i]->units << SG_UNIT_SHIFT;
+        }
+    }
 }
 
 /* Purge dirty spans: the oldest first, until under the budget (or all / all older than the
- * delay). Dirty spans sit at the front of each list, newest first. Called with the lock. */
+ * delay). Dirty spans sit at the front of each list, newest first; purged ones go to the back.
+ * Called with the lock. */
 static void purge_locked(bool all, uint64_t now) {
-    for (unsigned u = 1; u < FREE_LISTS; u++) {
-        sg_queue_t *q = &A.free_spans[u];
-        sg_page_t *p = q->first, *oldest = NULL;
-        while (p && p->dirty) { oldest = p; p = p->next; }
-        while (oldest) {
-            if (!all && now - oldest->freed_at_ms < PURGE_DELAY_MS && A.dirty_bytes <= DIRTY_MAX) break;
-            sg_page_t *newer = oldest->prev;
-            purge_span(oldest);
-            sg_queue_remove(q, oldest);   /* clean spans go to the back: dirty ones stay first */
-            sg_queue_push_back(q, oldest);
-            oldest = newer;
+    size_t left = A.dirty_bytes, goal = left > DIRTY_MAX ? DIRTY_MAX / 2 : DIRTY_MAX;
+    for (bool full = true; full;) {
+        sg_page_t *batch[PURGE_BATCH];
+        size_t n = 0;
+        for (unsigned u = 1; u < FREE_LISTS && n < PURGE_BATCH; u++) {
+            sg_page_t *p = A.free_spans[u].first, *oldest = NULL;
+            while (p && p->dirty) { oldest = p; p = p->next; }
+            for (; oldest && n < PURGE_BATCH; oldest = oldest->prev) {
+                if (!all && now - oldest->freed_at_ms < PURGE_DELAY_MS && left <= goal) break;
+                batch[n++] = oldest;
+                left -= (size_t)oldest->units << SG_UNIT_SHIFT;
+            }
         }
+        full = n == PURGE_BATCH;
+        for (size_t i = 0; i < n; i++) {   /* clean spans go to the back: dirty ones stay first */
+            sg_queue_t *q = &A.free_spans[list_of(batch[i]->units)];
+            sg_queue_remove(q, batch[i]);
+            sg_queue_push_back(q, batch[i]);
+        }
+        purge_batch(batch, n);
     }
     A.last_purge_ms = now;
 }

@@ -219,6 +219,39 @@ static void test_one_block_commits_its_pages(void) {
     free(p);
 }
 
+/* Purging in batches (arena.c): one madvise may cover several free spans, never a span in use.
+ * 64 spans of one unit, written; every other one freed, then all purged: the live ones keep
+ * every byte, the freed ones are no longer resident. */
+static uintptr_t span_addr(const sg_page_t *head) {
+    return sg_ro.arena_base + ((uintptr_t)(head - sg_ro.meta) << SG_UNIT_SHIFT);
+}
+static void test_purge_spares_spans_in_use(void) {
+    enum { N = 64 };
+    static sg_page_t *span[N];
+    size_t unit = SG_UNIT_SIZE, pages = unit / SG_OS_PAGE;
+    for (int i = 0; i < N; i++) {
+        span[i] = sg_arena_alloc_span(1, NULL);
+        REQUIRE(span[i], "span %d", i);
+        memset((void *)span_addr(span[i]), 0x77, unit);
+    }
+    for (int i = 0; i < N; i += 2) sg_arena_free_span(span[i]);
+    sg_arena_purge(true);
+    unsigned char vec[SG_UNIT_SIZE / 4096];
+    size_t still = 0, lost = 0;
+    for (int i = 0; i < N; i++) {
+        unsigned char *a = (unsigned char *)span_addr(span[i]);
+        if (i % 2 == 0) {
+            REQUIRE(mincore(a, unit, vec) == 0, "mincore: errno %d", errno);
+            for (size_t k = 0; k < pages; k++) still += vec[k] & 1;
+            continue;
+        }
+        for (size_t k = 0; k < unit; k += 512) lost += a[k] != 0x77;
+    }
+    CHECK(still == 0, "%zu OS pages of freed spans still resident after the purge", still);
+    CHECK(lost == 0, "%zu sampled bytes of spans in use lost by the purge", lost);
+    for (int i = 1; i < N; i += 2) sg_arena_free_span(span[i]);
+}
+
 int main(void) {
     RUN(test_one_block_commits_its_pages);
     RUN(test_every_size_round_trip);
@@ -228,5 +261,6 @@ int main(void) {
     RUN(test_slot_index_is_exact_for_every_class);
     RUN(test_pages_fill_and_empty);
     RUN(test_slot_order);
+    RUN(test_purge_spares_spans_in_use);
     return check_exit();
 }
