@@ -150,7 +150,8 @@ void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block
 /* A block leaving the quarantine (pushed out by a later free, or handed on) goes back to its
  * page; its first word is about to hold a link, which the write-after-free check cannot see
  * through: checked now. entry: the block, its low bit set when its free was remote (by a
- * thread that did not own the page): the state it left is QUARANTINED_REMOTE. */
+ * thread that did not own the page, or into a first-class heap): the state it left is
+ * QUARANTINED_REMOTE. */
 #define RING_REMOTE ((uintptr_t)1)
 SG_INLINE void quarantine_release(sg_heap_t *heap, void *entry) {
     void *q = (void *)((uintptr_t)entry & ~RING_REMOTE);
@@ -217,10 +218,12 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     sg_vg_open_tail(page, p);
     /* of two threads freeing one block at once, exactly one takes it; the other reports the
      * double free before it touches the block, or when the block leaves its quarantine (the
-     * owner's free racing another thread's: sg_slot_claim) */
+     * owner's free racing another thread's: sg_slot_claim). A first-class heap's free counts
+     * as remote: plain free may give the same block back from any thread at that instant, and
+     * skips the quarantine, where nothing would check it later. */
     bool quarantine = SG_QUARANTINE && (!page->first_class || owner);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
-    bool remote = atomic_load_explicit(&page->heap, memory_order_relaxed) != heap;
+    bool remote = atomic_load_explicit(&page->heap, memory_order_relaxed) != heap || page->first_class;
     size_t r = sg_slot_check_release(page, p, idx, !quarantine ? SG_SLOT_FREE
                                                    : remote  ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED);
     sg_slot_zero(heap, page, p, r);
