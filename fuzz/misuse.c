@@ -90,15 +90,18 @@ int sgf_misuse_load_gaps(const char *path, unsigned *mask)
 static char static_block[256] __attribute__((aligned(64)));
 static int what_fd = -1; /* the child says here what it is about to do */
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+/* Before the bug: the address the report must name (sizeof(void *) bytes), then what is done. */
+static void say(const void *names, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const void *names, const char *fmt, ...)
 {
-    char line[160];
+    char line[sizeof(void *) + 160];
+    memcpy(line, &names, sizeof names);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    int n = vsnprintf(line + sizeof names, sizeof line - sizeof names, fmt, ap);
     va_end(ap);
-    if (n > 0 && what_fd >= 0 && write(what_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+    size_t len = sizeof names + (n < 0 ? 0 : (size_t)n < sizeof line - sizeof names ? (size_t)n : sizeof line - sizeof names - 1);
+    if (what_fd >= 0 && write(what_fd, line, len) < 0)
         what_fd = -1;
 }
 
@@ -126,7 +129,7 @@ static void write_after_free(size_t size, unsigned param)
     /* the first word, the second, the middle, the last byte */
     const size_t offsets[4] = {0, 8, usable / 2, usable ? usable - 1 : 0};
     size_t off = offsets[param % 4] < usable ? offsets[param % 4] : 0;
-    say("wrote 1 byte at offset %zu of a freed %zu-byte block (usable %zu)", off, size, usable);
+    say(p, "wrote 1 byte at offset %zu of a freed %zu-byte block (usable %zu)", off, size, usable);
     SGF_FN(free)(p);
     poke(p, off, 1, 0x42);
     /* Reuse: allocate the size in batches, freeing each batch, until p comes back. */
@@ -152,7 +155,7 @@ static void commit_bug(int cls, unsigned param, size_t size)
     switch (cls) {
     case SGF_MISUSE_DOUBLE_FREE: {
         void *p = victim(size);
-        say("freed a %zu-byte block twice%s", size, param & 1 ? ", with other frees between" : "");
+        say(p, "freed a %zu-byte block twice%s", size, param & 1 ? ", with other frees between" : "");
         SGF_FN(free)(p);
         if (param & 1) { /* other traffic between the two frees */
             void *q = SGF_FN(malloc)(size + 16), *r = SGF_FN(malloc)(size / 2);
@@ -169,14 +172,14 @@ static void commit_bug(int cls, unsigned param, size_t size)
         size_t k = offsets[param % 4];
         if (k == 0 || k >= usable)
             k = 1;
-        say("freed offset %zu of a %zu-byte block (usable %zu)", k, size < 16 ? 16 : size, usable);
+        say((char *)p + k, "freed offset %zu of a %zu-byte block (usable %zu)", k, size < 16 ? 16 : size, usable);
         SGF_FN(free)((char *)p + k);
         break;
     }
     case SGF_MISUSE_OVERFLOW: {
         void *p = victim(size);
         size_t usable = SGF_FN(malloc_usable_size)(p), n = 1 + param % 32;
-        say("wrote bytes %zu..%zu of a %zu-byte block (usable %zu), then %s", size,
+        say(p, "wrote bytes %zu..%zu of a %zu-byte block (usable %zu), then %s", size,
             usable + n - 1, size, usable, param & 0x80 ? "realloc" : "free");
         poke(p, size, usable - size + n, 0x41);
         if (param & 0x80)
@@ -208,14 +211,14 @@ static void commit_bug(int cls, unsigned param, size_t size)
         }
         static const char *const kinds[4] = {"a stack address", "a static array",
                                              "an mmap page", "8 bytes past the 16-byte boundary after a block"};
-        say("freed %s (%p) after a %zu-byte block", kinds[param % 4], bad, size);
+        say(bad, "freed %s (%p) after a %zu-byte block", kinds[param % 4], bad, size);
         __asm__ volatile("" : : "r"(on_stack) : "memory");
         SGF_FN(free)(bad);
         break;
     }
     default: { /* SGF_MISUSE_REALLOC_AFTER_FREE */
         void *p = victim(size);
-        say("realloc of a freed %zu-byte block", size);
+        say(p, "realloc of a freed %zu-byte block", size);
         SGF_FN(free)(p);
         p = SGF_FN(realloc)(p, size * 2 + 16);
         __asm__ volatile("" : : "r"(p) : "memory");
@@ -240,6 +243,23 @@ static void child(const uint8_t *data, size_t size, int cls, unsigned param, siz
 }
 
 // ---- the judge (in the parent) ----------------------------------------------------------------
+
+/* The report a class must give: its words, naming the address the child said; with the size of
+ * the request where the block's own size is what the report gives (the others name the slot's
+ * or nothing). */
+static const char *const report_words[SGF_MISUSE_COUNT] = {
+    "double free", "invalid free", "heap overflow", "write after free", "invalid free", "double free",
+};
+static int report_matches(const char *line, int cls, const void *names, size_t size)
+{
+    char want[128];
+    int n = snprintf(want, sizeof want, "slabguard: %s of %p", report_words[cls], names);
+    if (cls == SGF_MISUSE_DOUBLE_FREE || cls == SGF_MISUSE_OVERFLOW || cls == SGF_MISUSE_REALLOC_AFTER_FREE)
+        n += snprintf(want + n, sizeof want - (size_t)n, " (size %zu)", size);
+    else
+        n += snprintf(want + n, sizeof want - (size_t)n, " (size ");
+    return strncmp(line, want, (size_t)n) == 0;
+}
 
 void sgf_misuse_run(const uint8_t *data, size_t size, sgf_misuse_result_t *res)
 {
@@ -275,9 +295,20 @@ void sgf_misuse_run(const uint8_t *data, size_t size, sgf_misuse_result_t *res)
             buf[len++] = junk[i];
     }
     close(pipefd[0]);
-    ssize_t w = read(whatfd[0], res->what, sizeof res->what - 1);
-    res->what[w > 0 ? w : 0] = 0;
+    char said[sizeof(void *) + sizeof res->what];
+    size_t got = 0;
+    for (ssize_t r; got < sizeof said - 1 && (r = read(whatfd[0], said + got, sizeof said - 1 - got)) != 0;)
+        if (r > 0)
+            got += (size_t)r;
+        else if (errno != EINTR)
+            break;
     close(whatfd[0]);
+    void *names = NULL;
+    if (got >= sizeof names) {
+        memcpy(&names, said, sizeof names);
+        memcpy(res->what, said + sizeof names, got - sizeof names);
+        res->what[got - sizeof names] = 0;
+    }
     buf[len] = 0;
     char *nl = strchr(buf, '\n');
     if (nl)
@@ -289,7 +320,7 @@ void sgf_misuse_run(const uint8_t *data, size_t size, sgf_misuse_result_t *res)
             sgf_fail("waitpid: errno %d", errno);
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (sig == SIGABRT)
-        res->outcome = strncmp(buf, "slabguard: ", 11) ? SGF_ABORT_OTHER : SGF_CAUGHT;
+        res->outcome = names && report_matches(buf, res->cls, names, res->size) ? SGF_CAUGHT : SGF_ABORT_OTHER;
     else if (sig == SIGSEGV || sig == SIGBUS)
         res->outcome = SGF_FAULTED;
     else if (sig == SIGALRM)

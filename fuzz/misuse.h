@@ -1,5 +1,7 @@
 /* fuzz/misuse.h: real heap bugs after a fuzzed prefix, run in a forked child, judged by how the
- * child dies. The secure variant must abort (SIGABRT) with stderr starting "slabguard: ".
+ * child dies. The secure variant must abort (SIGABRT) with the class's report naming the
+ * pointer the bug used: "slabguard: double free of 0x... (size n)", n the request where the
+ * report gives the block's own size (double free, overflow, realloc after free).
  *
  * Input: [class][param][size b][size c] then a prefix program in the fuzz/ops.h encoding, run
  * on one thread with its blocks left live, so the bug happens in a heap of arbitrary shape. */
@@ -23,9 +25,9 @@ enum sgf_misuse_class {
 };
 
 enum sgf_misuse_outcome {
-    SGF_CAUGHT,       /* SIGABRT and stderr starts "slabguard: " */
+    SGF_CAUGHT,       /* SIGABRT and the class's report, naming the pointer */
     SGF_FAULTED,      /* SIGSEGV/SIGBUS: a guard page or PROT_NONE memory stopped it */
-    SGF_ABORT_OTHER,  /* SIGABRT with another message (glibc's, or the harness's "sgf: ") */
+    SGF_ABORT_OTHER,  /* SIGABRT with another message (another report, glibc's, the harness's) */
     SGF_NOT_CAUGHT,   /* the child ran to its end */
     SGF_HUNG,         /* the child did not finish in time */
     SGF_OTHER         /* any other death */
