@@ -11,8 +11,11 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -321,6 +324,62 @@ static void heap_destroy(sgf_heap_t *H, unsigned hp)
     memset(H, 0, sizeof *H);
 }
 
+/* fork() with the other threads idle (not in a burst): the child, where only this thread lives,
+ * checks every live block of every logical thread, frees this one's, allocates, fills and frees
+ * blocks of sizes across the classes and a large one, and exits 0. The parent waits up to 20 s
+ * (a lock held across fork hangs the child) and fails on any other end. Nothing of it reaches
+ * the digest: the parent's state is unchanged. */
+static void run_fork(sgf_op_t *op)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        sgf_fail("fork: errno %d", errno);
+    if (pid == 0) {
+        alarm(20);
+        for (unsigned t = 0; t < SGF_LTHREADS; t++)
+            for (unsigned s = 0; s < SGF_SLOTS; s++)
+                if (sgf_slots[t][s].occ && sgf_slots[t][s].p)
+                    sgf_shadow_check(sgf_slots[t][s].p, sgf_slots[t][s].usable, sgf_slots[t][s].id);
+        for (unsigned s = 0; s < SGF_SLOTS; s++)
+            if (sgf_slots[op->t][s].occ && sgf_slots[op->t][s].p)
+                SGF_FN(free)(sgf_slots[op->t][s].p);
+        void *keep[40];
+        for (unsigned i = 0; i < 40; i++) {
+            size_t n = i == 39 ? ((size_t)1 << 20) : 1 + (size_t)i * i * 37;
+            unsigned char *q = SGF_FN(malloc)(n);
+            if (!q)
+                _exit(3);
+            memset(q, (int)i + 1, n);
+            keep[i] = q;
+        }
+        for (unsigned i = 0; i < 40; i++) {
+            size_t n = i == 39 ? ((size_t)1 << 20) : 1 + (size_t)i * i * 37;
+            const unsigned char *q = keep[i];
+            if (q[0] != i + 1 || q[n - 1] != i + 1)
+                _exit(4);
+            SGF_FN(free)(keep[i]);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    for (unsigned waited = 0;; waited++) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            sgf_fail("waitpid: errno %d", errno);
+        if (waited == 2000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            sgf_fail("the child of fork() did not finish in 20 s");
+        }
+        nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        sgf_fail("the child of fork() ended with status %#x", (unsigned)status);
+}
+
 static void run_op(sgf_op_t *op)
 {
     sgf_slot_t *sl = &sgf_slots[op->t][op->s];
@@ -372,6 +431,9 @@ static void run_op(sgf_op_t *op)
     }
     case SGF_X_EXIT:
         break; /* the scheduler ends the OS thread */
+    case SGF_X_FORK:
+        run_fork(op);
+        break;
     case SGF_X_HEAP_NEW:
         run_heap_new(op);
         break;

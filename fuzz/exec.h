@@ -40,6 +40,8 @@ enum sgf_exec_kind {
     SGF_X_HEAP_CALLOC,
     SGF_X_HEAP_REALLOC,
     SGF_X_HEAP_FREE,
+    SGF_X_FORK,         /* fork(): the child checks every live block, frees the current thread's,
+                           allocates and frees more, exits 0; the parent waits for it */
     SGF_X_COUNT
 };
 

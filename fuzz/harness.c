@@ -447,8 +447,8 @@ static void decode_record(decoder_t *d, const uint8_t *r)
         d->cur = a % SGF_LTHREADS;
         break;
     case SGF_OP_THREAD_EXIT:
-        d->burst = 0;
-        emit(d, SGF_X_EXIT, t, 0);
+        d->burst = 0;   /* (a fork: no other thread may be inside the allocator meanwhile) */
+        emit(d, var == 3 ? SGF_X_FORK : SGF_X_EXIT, t, 0);
         break;
     case SGF_OP_BURST:
         d->burst = d->burst ? 0 : ++d->bursts;

@@ -204,6 +204,20 @@ static void seeds(void)
         op_malloc(i, 32 + (size_t)i * 40);
     save("thread-exit-abandon");
 
+    /* fork with blocks of every thread live, some handed across, a heap in use; then on */
+    for (unsigned t = 0; t < 4; t++) {
+        op_switch(t);
+        for (unsigned i = 0; i < 16; i++)
+            op_malloc(i, 16 + (size_t)i * i * 41 + (t == 3 && i == 15 ? ((size_t)1 << 20) : 0));
+        rec(SGF_BYTE_HANDOFF, 0, (t + 1) % 4, 40);
+    }
+    rec(SGF_BYTE_HEAP | SGF_HEAP_MALLOC << 5, 20, 0, 200);
+    rec(SGF_BYTE_THREAD_EXIT, 192, 0, 0);
+    for (unsigned i = 0; i < 16; i++)
+        op_free(i);
+    rec(SGF_BYTE_THREAD_EXIT, 192, 0, 0);
+    save("fork");
+
     /* a ring: each thread allocates, passes to the next, which frees what it received */
     for (unsigned round = 0; round < 8; round++)
         for (unsigned t = 0; t < 4; t++) {
@@ -392,6 +406,7 @@ static void dict(void)
         {"switch_1", SGF_BYTE_SWITCH, 1, 0, 0},     {"switch_2", SGF_BYTE_SWITCH, 2, 0, 0},
         {"switch_3", SGF_BYTE_SWITCH, 3, 0, 0},     {"handoff_1", SGF_BYTE_HANDOFF, 0, 1, 0},
         {"handoff_2", SGF_BYTE_HANDOFF, 0, 2, 0},   {"exit", SGF_BYTE_THREAD_EXIT, 0, 0, 0},
+        {"fork", SGF_BYTE_THREAD_EXIT, 192, 0, 0},
         {"burst", SGF_BYTE_BURST, 0, 0, 0},         {"realloc_x2", SGF_BYTE_REALLOC_REL, 0, 2, 0},
         {"realloc_half", SGF_BYTE_REALLOC_REL, 0, 3, 0},
         {"realloc_plus1", SGF_BYTE_REALLOC_REL, 0, 0, 0},

@@ -30,7 +30,8 @@ enum sgf_opcode {
     SGF_OP_CHECK,        /* read the slot's block and check its pattern */
     SGF_OP_HANDOFF,      /* move slot to thread b%4, slot c%64 (freeing what is there) */
     SGF_OP_SWITCH,       /* current thread = a % 4 */
-    SGF_OP_THREAD_EXIT,  /* the current thread's OS thread exits; a fresh one takes over its slots */
+    SGF_OP_THREAD_EXIT,  /* the current thread's OS thread exits; a fresh one takes over its slots;
+                            a>>6 == 3: fork() instead (see SGF_X_FORK in exec.h) */
     SGF_OP_BURST,        /* toggle burst: following ops of different threads may run concurrently */
     SGF_OP_IMPOSSIBLE,   /* a request that must fail: impossible_table[b % 16], c = parameter */
     SGF_OP_FREE_ALL,     /* free every slot of the current thread */

@@ -26,7 +26,7 @@ static const char *const kind_names[SGF_X_COUNT] = {
     "realloc(huge)",  "reallocarray(huge)", "posix_memalign(bad)", "aligned_alloc(huge)",
     "memalign(huge)", "valloc(huge)",  "pvalloc(huge)",  "heap_new",
     "heap_destroy",   "heap_malloc",   "heap_calloc",      "heap_realloc",
-    "heap_free",
+    "heap_free",      "fork",
 };
 
 const char *sgf_kind_name(unsigned kind)
