@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         opt.threads = env ? atoi(env) : 0;
         env = getenv("FUZZ_BURST");
         opt.burst = env && *env == '1';
+        opt.no_leak_watch = 1;   /* its corpus lives on the same heap */
         ready = 1;
     }
     sgf_run(data, size, &opt);

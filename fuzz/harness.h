@@ -30,6 +30,8 @@ typedef struct sgf_options {
     int burst;   /* 1: run BURST sections of the input concurrently (races; digest unchanged) */
     FILE *trace; /* one line per executed op, or NULL */
     int keep;    /* 1: leave the blocks still live at the end allocated (misuse harness) */
+    int no_leak_watch; /* 1: the program allocates for itself meanwhile (libFuzzer's runtime):
+                          no check that pages and large blocks are given back (exec.c) */
 } sgf_options_t;
 
 /* Run one input; abort()s on a wrong answer. Returns the digest of observable answers. */
