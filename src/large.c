@@ -466,7 +466,12 @@ void sg_large_discard_owned(sg_heap_t *owner) {
         }
         pthread_mutex_unlock(&large_mutex);
         if (!n) return;
-        for (size_t i = 0; i < n; i++) sg_large_retire(&victims[i]);
+        for (size_t i = 0; i < n; i++) {
+            /* emptied first, as sg_large_free does for a heap's block: the ring only makes the
+             * range inaccessible, which gives no memory back */
+            if (HARDENED_LARGE && victims[i].body) sg_os_purge((void *)victims[i].body, victims[i].body_size);
+            sg_large_retire(&victims[i]);
+        }
     }
 }
 
