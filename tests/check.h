@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CHECK_MAX_REPORTS 8 /* failures of one case echoed to stderr */
@@ -213,6 +214,39 @@ static size_t resident_bytes(void)
     if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
         return 0;
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* ---- a child process ---------------------------------------------------------------------- */
+/* Run fn in a child process (its return value is the exit status) with its stderr captured into
+ * err (cap bytes, always NUL-terminated). Returns the child's wait status, -1 if it could not
+ * run. For bugs committed for real: the child dies, the caller checks how and what it said. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static int check_in_child(int (*fn)(void), char *err, size_t cap)
+{
+    int out[2];
+    if (pipe(out) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(out[1], 2);
+        close(out[0]);
+        close(out[1]);
+        _exit(fn());
+    }
+    close(out[1]);
+    size_t len = 0;
+    for (ssize_t n; len + 1 < cap && (n = read(out[0], err + len, cap - 1 - len)) > 0;)
+        len += (size_t)n;
+    if (cap)
+        err[len] = '\0';
+    close(out[0]);
+    int status = 0;
+    return waitpid(pid, &status, 0) == pid ? status : -1;
 }
 
 /* A small xorshift generator, one state per caller, for reproducible random choices. */

@@ -85,28 +85,17 @@ static void calloc_after_dangling_writes(void)
     _exit(dirty ? 1 : reused ? 0 : 2);
 }
 
+static int dangling_writes_child(void)
+{
+    calloc_after_dangling_writes();   /* exits */
+    return 0;
+}
+
 static void test_calloc_zero_after_dangling_write(void)
 {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0, "pipe");
-    fflush(NULL);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0, "fork");
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        calloc_after_dangling_writes();
-    }
-    close(fds[1]);
-    char err[512] = { 0 };
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fds[0], err + len, sizeof err - 1 - len)) > 0)
-        len += (size_t)n;
-    close(fds[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
+    char err[512];
+    int st = check_in_child(dangling_writes_child, err, sizeof err);
+    REQUIRE(st != -1, "fork");
     if (WIFSIGNALED(st)) {
         CHECK(WTERMSIG(st) == SIGABRT && strstr(err, "slabguard: write after free of 0x") && strstr(err, "(size 8184)"),
               "the child died by signal %d: %s", WTERMSIG(st), err);

@@ -61,29 +61,23 @@ static void attempt(int owner_races)
     _exit(0);   // both frees returned
 }
 
+static int race_two_others(void)
+{
+    attempt(0);
+    return 2;
+}
+static int race_owner_and_other(void)
+{
+    attempt(1);
+    return 2;
+}
+
 int main(void)
 {
     static char report[4096];
     for (int i = 0; i < ATTEMPTS; i++) {
-        int out[2];
-        fflush(NULL);
-        if (pipe(out) != 0)
-            return 2;
-        pid_t pid = fork();
-        if (pid < 0)
-            return 2;
-        if (pid == 0) {
-            dup2(out[1], STDERR_FILENO);
-            attempt(i % 2);
-        }
-        close(out[1]);
-        size_t len = 0;
-        for (ssize_t n; len < sizeof report - 1 && (n = read(out[0], report + len, sizeof report - 1 - len)) > 0;)
-            len += (size_t)n;
-        report[len] = '\0';
-        close(out[0]);
-        int status;
-        if (waitpid(pid, &status, 0) != pid)
+        int status = check_in_child(i % 2 ? race_owner_and_other : race_two_others, report, sizeof report);
+        if (status == -1)
             return 2;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             printf("# attempt %d: both frees of the block returned\n", i);

@@ -16,7 +16,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "../check.h"
 #include "slabguard.h"
@@ -92,19 +91,6 @@ static bool write_faults(volatile char *p)
     return faulted;
 }
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kib = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 enum { MIB = 1 << 20 };
 
 /* ---- cases -------------------------------------------------------------------------------- */
@@ -159,24 +145,9 @@ static void test_move_back_into_another_mapping(void)
 {
     if (!SG_CONFIG_SECURE)
         return;
-    int out[2];
-    REQUIRE(pipe(out) == 0, "pipe");
-    fflush(NULL);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0, "fork");
-    if (pid == 0) {
-        dup2(out[1], STDERR_FILENO);
-        _exit(unsure_rollback());
-    }
-    close(out[1]);
     char report[1024];
-    size_t len = 0;
-    for (ssize_t n; len < sizeof report - 1 && (n = read(out[0], report + len, sizeof report - 1 - len)) > 0;)
-        len += (size_t)n;
-    report[len] = '\0';
-    close(out[0]);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
+    int status = check_in_child(unsure_rollback, report, sizeof report);
+    REQUIRE(status != -1, "fork");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
         printf("# no guard markers here: nothing to check\n");
         return;
@@ -193,7 +164,7 @@ static void test_unsure_fill_gives_back(void)
 {
     if (!SG_CONFIG_SECURE)
         return;
-    long before = rss_kib();
+    long before = (long)(resident_bytes() >> 10);
     int refused = 0;
     for (int i = 0; i < 40; i++) {
         void *a, *b, *c;
@@ -217,7 +188,7 @@ static void test_unsure_fill_gives_back(void)
         free(opaque_ptr(c));
     }
     sg_malloc_trim(0);
-    long after = rss_kib();
+    long after = (long)(resident_bytes() >> 10);
     printf("# %d of 40 refused; RSS %ld -> %ld KiB\n", refused, before, after);
     CHECK(after - before < 8 * 1024, "RSS grew by %ld KiB over 40 failed mallocs", after - before);
 }

@@ -381,21 +381,11 @@ static void test_destroy_many_large_blocks(void) {
     }
 }
 
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = -1;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = -1;
-        fclose(f);
-    }
-    return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 /* A destroyed heap's large blocks give their memory back at once, as freed ones do (they were
  * only made inaccessible: 32 blocks of 16 MiB kept 514 MiB resident). */
 static void test_destroy_gives_large_memory_back(void) {
     enum { N = 32, SIZE = 16 << 20 };
-    long before = rss_kib();
+    long before = (long)(resident_bytes() >> 10);
     sg_heap_t *h = sg_heap_new();
     REQUIRE(h, "sg_heap_new");
     for (int i = 0; i < N; i++) {
@@ -403,9 +393,9 @@ static void test_destroy_gives_large_memory_back(void) {
         REQUIRE(p, "sg_heap_malloc %d", i);
         memset(p, 1, SIZE);
     }
-    long full = rss_kib();
+    long full = (long)(resident_bytes() >> 10);
     sg_heap_destroy(h);
-    long after = rss_kib();
+    long after = (long)(resident_bytes() >> 10);
     printf("# RSS %ld KiB, %ld with the heap full, %ld after destroy\n", before, full, after);
     CHECK(after - before < 64 * 1024, "RSS %ld KiB after destroy, %ld before the heap", after, before);
 }
