@@ -326,7 +326,8 @@ SG_INLINE size_t sg_slot_check_release(sg_page_t *page, void *p, uint32_t idx, u
     return sg_canary_check(page, p);
 }
 
-/* Slot q leaves the quarantine (remote: it was freed by a thread that did not own its page):
+/* Slot q leaves the quarantine (remote: it was freed by a thread that did not own its page, or
+ * into a first-class heap):
  * from the state its free left to FREE, with a compare-and-swap for a remote free (the one that
  * may have raced the owner's). Any other state means the block was freed twice. */
 SG_INLINE void sg_slot_unquarantine(sg_page_t *page, void *q, bool remote) {
