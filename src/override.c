@@ -147,12 +147,10 @@ SG_EXPORT int malloc_trim(size_t pad) { return sg_malloc_trim(pad); }
 
 SG_EXPORT void malloc_stats(void) { sg_stats_print(2); }
 
-/* glibc's XML shape, one heap: enough for tools that parse it. */
+/* glibc's XML shape, one heap: enough for tools that parse it. An options other than 0 gets
+ * glibc's answer: EINVAL as the return value, errno left alone (its manual says -1 and errno). */
 SG_EXPORT int malloc_info(int options, FILE *fp) {
-    if (options != 0) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (options != 0) return EINVAL;
     sg_stats_t s;
     sg_stats_get(&s);
     fprintf(fp,
