@@ -223,7 +223,7 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
      * skips the quarantine, where nothing would check it later. */
     bool quarantine = SG_QUARANTINE && (!page->first_class || owner);
     sg_heap_t *heap = owner ? owner : sg_tls_heap;
-    bool remote = atomic_load_explicit(&page->heap, memory_order_relaxed) != heap || page->first_class;
+    bool remote = quarantine && (atomic_load_explicit(&page->heap, memory_order_relaxed) != heap || page->first_class);
     size_t r = sg_slot_check_release(page, p, idx, !quarantine ? SG_SLOT_FREE
                                                    : remote  ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED);
     sg_slot_zero(heap, page, p, r);
