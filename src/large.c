@@ -391,6 +391,14 @@ static bool flush_freed_ring(void) {
     return n > 0;
 }
 
+/* A first-class heap's block (freed, or its heap destroyed): its pages are purged, never
+ * recycled (they are counted against the heap), then the range is retired; the ring of freed
+ * blocks only makes it inaccessible, which gives no memory back. Hardened builds only. */
+static void retire_owned(const sg_large_entry_t *e) {
+    sg_os_purge((void *)e->body, e->body_size);
+    sg_large_retire(e);
+}
+
 void sg_large_free(void *p) {
     pthread_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
@@ -414,8 +422,11 @@ void sg_large_free(void *p) {
         return;
     }
     /* the pages go away (recycled, or purged), then the range */
-    if (old.owner) sg_os_purge((void *)old.body, old.body_size);
-    else if (old.marked)
+    if (old.owner) {
+        retire_owned(&old);
+        return;
+    }
+    if (old.marked)
         sg_recycle_take_back_slots(sg_large_slot0_of(&old), sg_large_slots_of(&old), old.body, old.body + old.body_size,
                                    old.pieces);
     else sg_recycle_take_back((char *)old.body, old.body_size, old.piece_pages, old.pieces);
@@ -467,10 +478,8 @@ void sg_large_discard_owned(sg_heap_t *owner) {
         pthread_mutex_unlock(&large_mutex);
         if (!n) return;
         for (size_t i = 0; i < n; i++) {
-            /* emptied first, as sg_large_free does for a heap's block: the ring only makes the
-             * range inaccessible, which gives no memory back */
-            if (HARDENED_LARGE && victims[i].body) sg_os_purge((void *)victims[i].body, victims[i].body_size);
-            sg_large_retire(&victims[i]);
+            if (HARDENED_LARGE) retire_owned(&victims[i]);
+            else sg_large_retire(&victims[i]);
         }
     }
 }
