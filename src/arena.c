@@ -160,9 +160,8 @@ void sg_arena_states_free(_Atomic(uint8_t) *states, uint32_t capacity) {
     sg_arena_unlock();
 }
 
-void sg_arena_lock(void) { pthread_mutex_lock(&arena_mutex); }
-void sg_arena_unlock(void) { pthread_mutex_unlock(&arena_mutex); }
-void sg_arena_child_reset(void) { pthread_mutex_init(&arena_mutex, NULL); }
+void sg_arena_lock(void) { sg_mutex_lock(&arena_mutex); }
+void sg_arena_unlock(void) { sg_mutex_unlock(&arena_mutex); }
 
 /* Statistics: read under the lock (the counters change under it). */
 static size_t locked_read(const size_t *v, unsigned shift) {

@@ -199,13 +199,13 @@ void sg_heap_collect_delayed(sg_heap_t *heap) {
 /* ---- finding a page ------------------------------------------------------------------------------- */
 static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
     for (;;) {
-        pthread_mutex_lock(&abandoned_mutex);
+        sg_mutex_lock(&abandoned_mutex);
         sg_page_t *page = abandoned[cls].first;
         if (page) {
             sg_queue_remove(&abandoned[cls], page);
             abandoned_count--;
         }
-        pthread_mutex_unlock(&abandoned_mutex);
+        sg_mutex_unlock(&abandoned_mutex);
         if (!page) return NULL;
         atomic_store_explicit(&page->heap, heap, memory_order_release);
         sg_page_set_delayed(page, SG_TF_NORMAL, true);
@@ -331,10 +331,10 @@ static void hand_on(sg_heap_t *heap, sg_page_t *page) {
         return;
     }
     atomic_store_explicit(&page->heap, NULL, memory_order_release);
-    pthread_mutex_lock(&abandoned_mutex);
+    sg_mutex_lock(&abandoned_mutex);
     sg_queue_push_back(&abandoned[page->cls], page);
     abandoned_count++;
-    pthread_mutex_unlock(&abandoned_mutex);
+    sg_mutex_unlock(&abandoned_mutex);
 }
 
 /* Hand the quarantine on, take in the delayed frees, and hand every page on: empty pages to the
@@ -376,8 +376,7 @@ void sg_heap_discard_pages(sg_heap_t *heap) {
  * true when a page went back. */
 bool sg_heap_sweep_abandoned(void) {
     bool any = false;
-    pthread_mutex_lock(&abandoned_mutex);
-    sg_tls_report_unlock = sg_heap_unlock_all;
+    sg_mutex_lock(&abandoned_mutex);
     for (unsigned c = 0; c < SG_CLASS_COUNT && abandoned_count; c++) {
         for (sg_page_t *p = abandoned[c].first, *n; p; p = n) {
             n = p->next;
@@ -389,17 +388,16 @@ bool sg_heap_sweep_abandoned(void) {
             any = true;
         }
     }
-    sg_tls_report_unlock = NULL;
-    pthread_mutex_unlock(&abandoned_mutex);
+    sg_mutex_unlock(&abandoned_mutex);
     return any;
 }
 
 size_t sg_heap_abandoned_pages(void) {
-    pthread_mutex_lock(&abandoned_mutex);
+    sg_mutex_lock(&abandoned_mutex);
     size_t n = abandoned_count;
-    pthread_mutex_unlock(&abandoned_mutex);
+    sg_mutex_unlock(&abandoned_mutex);
     return n;
 }
 
-void sg_heap_lock_all(void) { pthread_mutex_lock(&abandoned_mutex); }
-void sg_heap_unlock_all(void) { pthread_mutex_unlock(&abandoned_mutex); }
+void sg_heap_lock_all(void) { sg_mutex_lock(&abandoned_mutex); }
+void sg_heap_unlock_all(void) { sg_mutex_unlock(&abandoned_mutex); }

@@ -96,8 +96,8 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
     return q;
 }
 
-void sg_heaps_lock(void) { pthread_mutex_lock(&graveyard_mutex); }
-void sg_heaps_unlock(void) { pthread_mutex_unlock(&graveyard_mutex); }
+void sg_heaps_lock(void) { sg_mutex_lock(&graveyard_mutex); }
+void sg_heaps_unlock(void) { sg_mutex_unlock(&graveyard_mutex); }
 
 void sg_heap_destroy(sg_heap_t *heap) {
     if (!heap) return;
@@ -105,11 +105,11 @@ void sg_heap_destroy(sg_heap_t *heap) {
     heap->magic = SG_HEAP_DEAD;
     sg_heap_discard_pages(heap);
     sg_large_discard_owned(heap);
-    pthread_mutex_lock(&graveyard_mutex);
+    sg_mutex_lock(&graveyard_mutex);
     sg_heap_t *old = graveyard[graveyard_pos];
     graveyard[graveyard_pos] = heap;
     graveyard_pos = (graveyard_pos + 1) % GRAVEYARD;
-    pthread_mutex_unlock(&graveyard_mutex);
+    sg_mutex_unlock(&graveyard_mutex);
     if (old) sg_init_pool_put(old);
 }
 

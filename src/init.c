@@ -37,7 +37,7 @@ static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static sg_heap_t *pool_free;
 
 sg_heap_t *sg_init_pool_get(void) {
-    pthread_mutex_lock(&pool_mutex);
+    sg_mutex_lock(&pool_mutex);
     if (!pool_free) {
         size_t chunk = 256 * 1024, n = chunk / sizeof(sg_heap_t);
         sg_heap_t *h = sg_os_map(chunk);
@@ -48,15 +48,15 @@ sg_heap_t *sg_init_pool_get(void) {
     }
     sg_heap_t *heap = pool_free;
     if (heap) pool_free = heap->pool_next;
-    pthread_mutex_unlock(&pool_mutex);
+    sg_mutex_unlock(&pool_mutex);
     return heap;
 }
 
 void sg_init_pool_put(sg_heap_t *heap) {
-    pthread_mutex_lock(&pool_mutex);
+    sg_mutex_lock(&pool_mutex);
     heap->pool_next = pool_free;
     pool_free = heap;
-    pthread_mutex_unlock(&pool_mutex);
+    sg_mutex_unlock(&pool_mutex);
 }
 
 /* ---- thread exit ---------------------------------------------------------------------------- */
@@ -90,7 +90,7 @@ unsigned sg_fork_epoch;
 static void fork_prepare(void) {
     sg_free_lock();
     sg_heaps_lock();
-    pthread_mutex_lock(&pool_mutex);
+    sg_mutex_lock(&pool_mutex);
     sg_heap_lock_all();
     sg_arena_lock();
     sg_large_lock();
@@ -101,7 +101,7 @@ static void fork_parent(void) {
     sg_large_unlock();
     sg_arena_unlock();
     sg_heap_unlock_all();
-    pthread_mutex_unlock(&pool_mutex);
+    sg_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
     sg_free_unlock();
 }
@@ -111,7 +111,7 @@ static void fork_child(void) {
     sg_large_unlock();
     sg_arena_unlock();
     sg_heap_unlock_all();
-    pthread_mutex_unlock(&pool_mutex);
+    sg_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
     sg_free_unlock();
     sg_free_child_end_deliveries();

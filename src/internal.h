@@ -3,6 +3,7 @@
 #ifndef SG_INTERNAL_H
 #define SG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -199,7 +200,6 @@ void sg_arena_each_page(void (*fn)(sg_page_t *page, void *arg), void *arg);
 void sg_arena_lock(void);
 void sg_arena_reseed(void);
 void sg_arena_unlock(void);
-void sg_arena_child_reset(void);
 
 SG_INLINE bool sg_in_arena(uintptr_t a) { return a - sg_ro.arena_base < sg_ro.arena_size; }
 SG_INLINE sg_page_t *sg_page_of(uintptr_t a) {
@@ -376,9 +376,13 @@ _Noreturn SG_COLD void sg_report_corrupt_pop(sg_page_t *page, const void *p);
 _Noreturn SG_COLD void sg_report_overflow(const void *p, size_t size);
 _Noreturn SG_COLD void sg_report_write_after_free(const void *p, size_t size);
 void sg_report_warning(const char *msg);
-/* Set while checks that may report run under a lock (the sweep of abandoned pages): the
- * reporter calls it, releasing that lock, before it writes and aborts. */
-extern _Thread_local void (*sg_tls_report_unlock)(void);
+/* The library's internal locks (arena, large blocks, recycled pages, abandoned pages, heap
+ * pool, destroyed heaps). Each thread records the ones it holds, so that a fatal report made
+ * under one (a check during the sweep of abandoned pages, a system call the kernel refused)
+ * releases them before it writes and aborts: a SIGABRT handler that allocates then runs to its
+ * end instead of waiting for ever. */
+void sg_mutex_lock(pthread_mutex_t *m);
+void sg_mutex_unlock(pthread_mutex_t *m);
 
 /* ---- init (init.c) ---------------------------------------------------------------------- */
 sg_heap_t *sg_init_thread(void);

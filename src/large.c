@@ -100,7 +100,7 @@ void sg_large_set_size(sg_large_entry_t *e, size_t size, size_t body_size) {
  * registry that cannot grow for it would lose a live block: fatal. */
 void sg_large_insert_and_unlock(const sg_large_entry_t *e) {
     bool ok = table_insert(e);
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     if (!ok) sg_report_fatal("large registry full", (void *)e->addr, e->size);
 }
 
@@ -277,11 +277,11 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         if (!extra && !owner) {
             size_t need = map_size;
             bool purged = true;
-            pthread_mutex_lock(&large_mutex);
+            sg_mutex_lock(&large_mutex);
             map = sg_large_cache_take(need, &map_size, &purged);
             size_t below = 0;
             char *small = map || !MREMAP_OK ? NULL : sg_large_cache_take_below(need, &below);
-            pthread_mutex_unlock(&large_mutex);
+            sg_mutex_unlock(&large_mutex);
             if (map && zero && !purged) memset(map, 0, need);   /* purged pages read zero */
             if (small) {   /* a smaller mapping, grown: its pages are resident, only the rest faults */
                 map = sg_os_remap(small, below, need);
@@ -303,9 +303,9 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
     e.addr = user;
     e.map = (uintptr_t)map;
     e.map_size = map_size;
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     bool ok = table_insert(&e);
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     if (!ok) {   /* no room to register it: recycled pages go back to the pool, as at free */
         if (e.marked)
             sg_recycle_take_back_slots(sg_large_slot0_of(&e), sg_large_slots_of(&e), e.body, e.body + e.body_size, e.pieces);
@@ -348,7 +348,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
 SG_COLD _Noreturn void sg_large_bad_pointer(const char *what_unknown, const void *p) {
     size_t size = 0;
     bool freed = in_freed_ring((uintptr_t)p, &size);
-    pthread_mutex_unlock(&large_mutex); /* never abort holding a lock */
+    sg_mutex_unlock(&large_mutex); /* never abort holding a lock */
     if (freed) sg_report_double_free(p, size);
     sg_report_fatal(what_unknown, p, 0);
 }
@@ -368,11 +368,11 @@ void sg_large_retire(const sg_large_entry_t *old) {
         sg_os_unmap((void *)old->map, old->map_size);
         return;
     }
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     sg_large_entry_t evicted = freed_ring[freed_pos];
     freed_ring[freed_pos] = *old;
     freed_pos = (freed_pos + 1) % FREED_RING;
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
 }
 
@@ -380,13 +380,13 @@ void sg_large_retire(const sg_large_entry_t *old) {
 static bool flush_freed_ring(void) {
     sg_large_entry_t out[FREED_RING];
     size_t n = 0;
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     for (size_t i = 0; i < FREED_RING; i++) {
         if (!freed_ring[i].addr) continue;
         out[n++] = freed_ring[i];
         freed_ring[i].addr = 0;
     }
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
     return n > 0;
 }
@@ -400,23 +400,23 @@ static void retire_owned(const sg_large_entry_t *e) {
 }
 
 void sg_large_free(void *p) {
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     if (!e) sg_large_bad_pointer("invalid free", p);
     sg_large_entry_t old = *e;
     sg_large_table_remove(e);
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     if (sg_unlikely(!sg_large_slack_intact(&old))) sg_report_overflow(p, old.size);
     VALGRIND_FREELIKE_BLOCK(p, 0);
     if (old.owner) atomic_fetch_sub_explicit(&old.owner->mapped, old.map_size, memory_order_relaxed);
     if (!HARDENED_LARGE) {
         uintptr_t evict;
         size_t evict_size = 0;
-        pthread_mutex_lock(&large_mutex);
+        sg_mutex_lock(&large_mutex);
         uintptr_t map = old.map;
         size_t map_size = old.map_size;
         bool kept = sg_large_cache_put(&map, &map_size, &evict, &evict_size);
-        pthread_mutex_unlock(&large_mutex);
+        sg_mutex_unlock(&large_mutex);
         if (evict) sg_os_unmap((void *)evict, evict_size);
         if (!kept) sg_os_unmap((void *)map, map_size);
         return;
@@ -436,24 +436,24 @@ void sg_large_free(void *p) {
 /* Does the large block at p belong to heap (NULL: no first-class heap)? true as well when p is
  * no live large block: the free that follows names that error precisely. */
 bool sg_large_owner_is(const void *p, const sg_heap_t *heap) {
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     bool ok = !e || e->owner == heap;
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     return ok;
 }
 
 size_t sg_large_usable_size(const void *p) {
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     if (!e) {
         size_t size = 0;
         bool freed = in_freed_ring((uintptr_t)p, &size);
-        pthread_mutex_unlock(&large_mutex);
+        sg_mutex_unlock(&large_mutex);
         sg_report_fatal(freed ? "use after free" : "invalid pointer", p, size);
     }
     size_t n = e->size;
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     return n;
 }
 
@@ -466,7 +466,7 @@ void sg_large_discard_owned(sg_heap_t *owner) {
     for (;;) {
         sg_large_entry_t victims[DISCARD_BATCH];
         size_t n = 0;
-        pthread_mutex_lock(&large_mutex);
+        sg_mutex_lock(&large_mutex);
         for (size_t i = 0; i < table_cap && n < DISCARD_BATCH;) {
             if (table[i].addr && table[i].owner == owner) {
                 victims[n++] = table[i];
@@ -475,7 +475,7 @@ void sg_large_discard_owned(sg_heap_t *owner) {
                 i++;
             }
         }
-        pthread_mutex_unlock(&large_mutex);
+        sg_mutex_unlock(&large_mutex);
         if (!n) return;
         for (size_t i = 0; i < n; i++) {
             if (HARDENED_LARGE) retire_owned(&victims[i]);
@@ -485,17 +485,17 @@ void sg_large_discard_owned(sg_heap_t *owner) {
 }
 
 void sg_large_stats(size_t *count, size_t *bytes) {
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     *count = table_used;
     *bytes = live_bytes;
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
 }
 
 size_t sg_large_requested_bytes(void) {
     size_t n = 0;
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     for (size_t i = 0; i < table_cap; i++) n += table[i].addr ? table[i].size : 0;
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     return n;
 }
 
@@ -508,7 +508,7 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
     for (uintptr_t after = 0;;) {
         uintptr_t addr[VISIT_BATCH];
         size_t size[VISIT_BATCH], n = 0;
-        pthread_mutex_lock(&large_mutex);
+        sg_mutex_lock(&large_mutex);
         for (size_t i = 0; i < table_cap; i++) {
             uintptr_t a = table[i].addr;
             if (a <= after || table[i].owner != owner || (n == VISIT_BATCH && a >= addr[n - 1])) continue;
@@ -517,7 +517,7 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
             addr[k] = a;
             size[k] = table[i].size;
         }
-        pthread_mutex_unlock(&large_mutex);
+        sg_mutex_unlock(&large_mutex);
         for (size_t k = 0; k < n; k++)
             if (!fn((void *)addr[k], size[k], arg)) return;
         if (n < VISIT_BATCH) return;
@@ -529,12 +529,12 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
 bool sg_large_trim(void) {
     bool recycled = sg_recycle_trim();
     sg_large_cached_t out[SG_LARGE_CACHE_SLOTS];
-    pthread_mutex_lock(&large_mutex);
+    sg_mutex_lock(&large_mutex);
     size_t n = sg_large_cache_drain(out);
-    pthread_mutex_unlock(&large_mutex);
+    sg_mutex_unlock(&large_mutex);
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
     return n > 0 || recycled;
 }
 
-void sg_large_lock(void) { pthread_mutex_lock(&large_mutex); }
-void sg_large_unlock(void) { pthread_mutex_unlock(&large_mutex); }
+void sg_large_lock(void) { sg_mutex_lock(&large_mutex); }
+void sg_large_unlock(void) { sg_mutex_unlock(&large_mutex); }

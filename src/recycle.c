@@ -66,7 +66,7 @@ static void drop_idle(bool all) {
     extent_t out[RECYCLE_SLOTS];
     size_t n = 0;
     uint64_t now = sg_os_now_ms();
-    pthread_mutex_lock(&recycle_mutex);
+    sg_mutex_lock(&recycle_mutex);
     for (size_t i = 0; i < RECYCLE_SLOTS; i++) {
         /* (freed_ms may be later than now: an extent put in after the clock was read) */
         if (!extents[i].addr || (!all && extents[i].freed_ms + RECYCLE_IDLE_MS > now)) continue;
@@ -74,7 +74,7 @@ static void drop_idle(bool all) {
         recycle_bytes -= held(&extents[i]);
         extents[i].addr = 0;
     }
-    pthread_mutex_unlock(&recycle_mutex);
+    sg_mutex_unlock(&recycle_mutex);
     for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].addr, out[i].size);
 }
 
@@ -144,7 +144,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
     if (!sg_recycle_pieces_room()) max_pieces = 1;
     while (filled < len && *pieces < max_pieces) {
         extent_t take = { 0 };
-        pthread_mutex_lock(&recycle_mutex);
+        sg_mutex_lock(&recycle_mutex);
         /* Where the rest holds whole huge pages: up to the first from any extent, then whole
          * huge pages from an extent that holds some, else fresh pages (the caller's): they
          * cost more now, but come back at free as whole huge pages, and go on moving cheaply.
@@ -166,7 +166,7 @@ size_t sg_recycle_fill(char *body, size_t len, uint32_t *piece_pages, unsigned m
             }
             recycle_bytes -= take.size;
         }
-        pthread_mutex_unlock(&recycle_mutex);
+        sg_mutex_unlock(&recycle_mutex);
         if (!take.addr) break;
         bool unsure;
         if (!sg_os_move_to((void *)take.addr, take.size, body + filled, &unsure)) {
@@ -250,7 +250,7 @@ static void take_back_piece(char *p, size_t size, uint32_t lo, uint32_t hi) {
     extent_t evict = { 0 }, x = { 0, size, 0, lo, hi };
     size_t bytes = held(&x), from = hi ? lo : 0;
     if (RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed)) {
-        pthread_mutex_lock(&recycle_mutex);
+        sg_mutex_lock(&recycle_mutex);
         room = recycle_bytes + bytes <= RECYCLE_MAX_BYTES;
         size_t slot = RECYCLE_SLOTS, smallest = 0;
         for (size_t i = 0; room && i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++) {
@@ -266,16 +266,16 @@ static void take_back_piece(char *p, size_t size, uint32_t lo, uint32_t hi) {
         }
         room = room && slot < RECYCLE_SLOTS;
         if (room) recycle_bytes += bytes;   /* reserved; the extent is filled in below */
-        pthread_mutex_unlock(&recycle_mutex);
+        sg_mutex_unlock(&recycle_mutex);
     }
     if (evict.addr) sg_os_unmap((void *)evict.addr, evict.size);
     bool unsupported = false;
     char *moved = room ? sg_os_move_out(p, size, &unsupported) : NULL;
     if (!moved) {
         if (room) {
-            pthread_mutex_lock(&recycle_mutex);
+            sg_mutex_lock(&recycle_mutex);
             recycle_bytes -= bytes;
-            pthread_mutex_unlock(&recycle_mutex);
+            sg_mutex_unlock(&recycle_mutex);
         }
         if (unsupported) atomic_store_explicit(&recycle_off, 1, memory_order_relaxed);
         sg_os_purge(p + from, bytes);
@@ -285,21 +285,21 @@ static void take_back_piece(char *p, size_t size, uint32_t lo, uint32_t hi) {
      * mlock, a protection key, guard markers) follows the pages into the next one; the
      * block's own markers around them stay */
     if (!sg_os_reset(moved + from, bytes)) {
-        pthread_mutex_lock(&recycle_mutex);
+        sg_mutex_lock(&recycle_mutex);
         recycle_bytes -= bytes;
-        pthread_mutex_unlock(&recycle_mutex);
+        sg_mutex_unlock(&recycle_mutex);
         sg_os_unmap(moved, size);
         return;
     }
     x.addr = (uintptr_t)moved;
     x.freed_ms = sg_os_now_ms();
-    pthread_mutex_lock(&recycle_mutex);
+    sg_mutex_lock(&recycle_mutex);
     size_t slot = RECYCLE_SLOTS;
     for (size_t i = 0; i < RECYCLE_SLOTS && slot == RECYCLE_SLOTS; i++)
         if (!extents[i].addr) slot = i;
     if (slot < RECYCLE_SLOTS) extents[slot] = x;
     else recycle_bytes -= bytes;   /* another thread took the last slot meanwhile */
-    pthread_mutex_unlock(&recycle_mutex);
+    sg_mutex_unlock(&recycle_mutex);
     if (slot == RECYCLE_SLOTS) sg_os_unmap(moved, size);
 }
 
@@ -459,9 +459,9 @@ int sg_recycle_fill_slots(char *slot0, size_t n, uintptr_t lo, uintptr_t hi, uns
         wanted(s, lo, hi, &wl, &wh);
         extent_t x = { 0 };
         if (pool && wl < wh && sg_recycle_pieces_room()) {
-            pthread_mutex_lock(&recycle_mutex);
+            sg_mutex_lock(&recycle_mutex);
             x = take_covering(wl, wh);
-            pthread_mutex_unlock(&recycle_mutex);
+            sg_mutex_unlock(&recycle_mutex);
         }
         if (x.addr) {
             bool unsure;
@@ -585,5 +585,5 @@ void sg_recycle_child_reset(void) {
     recycle_bytes = n;
 }
 
-void sg_recycle_lock(void) { pthread_mutex_lock(&recycle_mutex); }
-void sg_recycle_unlock(void) { pthread_mutex_unlock(&recycle_mutex); }
+void sg_recycle_lock(void) { sg_mutex_lock(&recycle_mutex); }
+void sg_recycle_unlock(void) { sg_mutex_unlock(&recycle_mutex); }

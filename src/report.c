@@ -1,6 +1,6 @@
 /* report.c: the fatal reporters. One line with write(2), then abort(). Nothing here allocates
- * or takes a lock, and a lock the check was made under is released first (sg_tls_report_unlock),
- * so a SIGABRT handler that calls malloc afterwards runs to its end. */
+ * or takes a lock, and the internal locks the reporting thread holds are released first, so a
+ * SIGABRT handler that calls malloc afterwards runs to its end. */
 #include "internal.h"
 
 #include <signal.h>
@@ -29,15 +29,43 @@ static void write_all(const char *buf, size_t len) {
     }
 }
 
-_Thread_local void (*sg_tls_report_unlock)(void);
+/* ---- the locks a thread holds ------------------------------------------------------------- */
+/* Nesting is shallow (fork's prepare handler takes the most: six); a lock past the record is
+ * still taken, only not released by a report. */
+#define HELD_MAX 12
+static _Thread_local pthread_mutex_t *held[HELD_MAX];
+static _Thread_local unsigned held_count;
+
+void sg_mutex_lock(pthread_mutex_t *m) {
+    pthread_mutex_lock(m);
+    if (held_count < HELD_MAX) held[held_count] = m;
+    held_count++;
+}
+
+void sg_mutex_unlock(pthread_mutex_t *m) {
+    unsigned n = held_count < HELD_MAX ? held_count : HELD_MAX;
+    for (unsigned i = n; i-- > 0;) {   /* usually the last one taken */
+        if (held[i] != m) continue;
+        for (; i + 1 < n; i++) held[i] = held[i + 1];
+        break;
+    }
+    held_count--;
+    pthread_mutex_unlock(m);
+}
+
+/* Newest first. The structures a lock guarded may be half-updated: a handler's malloc may then
+ * fail or crash, which ends the process as surely and faster than waiting for ever. */
+static void release_held(void) {
+    while (held_count) {
+        unsigned n = held_count < HELD_MAX ? held_count : HELD_MAX;
+        held_count = n - 1;
+        pthread_mutex_unlock(held[n - 1]);
+    }
+}
 
 /* "slabguard: <what> of 0x<addr> (size <n>)\n" */
 _Noreturn void sg_report_fatal(const char *what, const void *p, size_t size) {
-    void (*unlock)(void) = sg_tls_report_unlock;
-    if (unlock) {
-        sg_tls_report_unlock = NULL;
-        unlock();
-    }
+    release_held();
     char line[256];
     size_t at = put_str(line, 0, sizeof line - 1, "slabguard: ");
     at = put_str(line, at, sizeof line - 1, what);
