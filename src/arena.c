@@ -424,16 +424,18 @@ static sg_page_t *free_before(sg_page_t *head) {
     return h;
 }
 
-static bool free_span_locked(sg_page_t *head, uint64_t now);
+static bool free_span_locked(sg_page_t *head, uint64_t now, bool clean);
 
-void sg_arena_free_span(sg_page_t *head) {
+static void free_span(sg_page_t *head, bool clean) {
     sg_arena_lock();
     A.live_units -= head->units;
     uint64_t now = sg_os_now_ms();
-    bool due = free_span_locked(head, now);
+    bool due = free_span_locked(head, now, clean);
     sg_arena_unlock();
     if (due) sg_recycle_tick();   /* idle recycled pages of large blocks go back too */
 }
+
+void sg_arena_free_span(sg_page_t *head) { free_span(head, false); }
 
 /* The spans of a destroyed heap (sg_page_discard, memory purged) wait before they can be taken
  * again, as freed blocks wait in a quarantine: a block of the heap used after sg_heap_destroy
@@ -443,7 +445,7 @@ void sg_arena_free_span(sg_page_t *head) {
 #define COOLING_UNITS 64   /* 4 MiB of address space, purged: no memory */
 void sg_arena_cool_span(sg_page_t *head) {
     if (!SG_QUARANTINE) {
-        sg_arena_free_span(head);
+        free_span(head, true);
         return;
     }
     sg_arena_lock();
@@ -458,7 +460,7 @@ void sg_arena_cool_span(sg_page_t *head) {
         sg_queue_remove(&A.cooling, old);
         A.cooling_units -= old->units;
         old->cooling = 0;
-        due |= free_span_locked(old, sg_os_now_ms());
+        due |= free_span_locked(old, sg_os_now_ms(), true);
     }
     sg_arena_unlock();
     if (due) sg_recycle_tick();
@@ -471,24 +473,29 @@ static bool cooling_flush_locked(void) {
         sg_queue_remove(&A.cooling, p);
         A.cooling_units -= p->units;
         p->cooling = 0;
-        free_span_locked(p, sg_os_now_ms());
+        free_span_locked(p, sg_os_now_ms(), true);
     }
     return any;
 }
 
 /* Span head of head->units units back into the free lists, merged with free neighbours (never
- * across a guard); true when the periodic purge is due. Under the arena lock. */
-static bool free_span_locked(sg_page_t *head, uint64_t now) {
+ * across a guard); true when the periodic purge is due. clean: its memory was purged already (a
+ * destroyed heap's span), so it needs no purge unless it merged with a dirty neighbour. Under
+ * the arena lock. */
+static bool free_span_locked(sg_page_t *head, uint64_t now, bool clean) {
     size_t units = head->units;
     sg_page_t *next = head + units;
+    bool dirty = !clean;
     if (!head->guarded && (size_t)(next - sg_ro.meta) < A.frontier && next->kind == SG_PAGE_UNUSED &&
         next->units > 0 && !next->cooling) {
+        dirty |= next->dirty;
         free_list_remove(next);
         units += next->units;
         head->guarded = next->guarded;
     }
     sg_page_t *prev = free_before(head);
     if (prev) {
+        dirty |= prev->dirty;
         free_list_remove(prev);
         units += prev->units;
         prev->guarded = head->guarded;
@@ -496,7 +503,7 @@ static bool free_span_locked(sg_page_t *head, uint64_t now) {
         head->head_offset = (uint32_t)(head - prev);
         head = prev;
     }
-    head->dirty = 1;
+    head->dirty = dirty;
     head->freed_at_ms = now;
     mark_free(head, units);
     free_list_add(head);

@@ -400,6 +400,28 @@ static void test_destroy_gives_large_memory_back(void) {
     CHECK(after - before < 64 * 1024, "RSS %ld KiB after destroy, %ld before the heap", after, before);
 }
 
+/* A destroyed heap's pages are purged at destroy; when their spans leave the cooling queue
+ * they are free and clean: the arena's count of unpurged memory does not grow (it grew by every
+ * span that left, each purged a second time later). */
+static void test_destroyed_spans_come_back_clean(void) {
+    enum { ROUNDS = 8, BLOCKS = 1024, SIZE = 1000 };
+    sg_malloc_trim(0);
+    size_t before = sg_arena_dirty();
+    for (int r = 0; r < ROUNDS; r++) {   /* 8 x 1 MiB of pages: past the 4 MiB that cool */
+        sg_heap_t *h = sg_heap_new();
+        REQUIRE(h, "sg_heap_new");
+        for (int i = 0; i < BLOCKS; i++) {
+            char *p = sg_heap_malloc(h, SIZE);
+            REQUIRE(p, "sg_heap_malloc");
+            memset(p, 1, SIZE);
+        }
+        sg_heap_destroy(h);
+    }
+    size_t after = sg_arena_dirty();
+    printf("# unpurged free memory: %zu KiB before, %zu KiB after\n", before >> 10, after >> 10);
+    CHECK(after <= before, "unpurged free memory grew from %zu to %zu bytes", before, after);
+}
+
 int main(void) {
     RUN(test_visit);
     RUN(test_visit_after_a_forged_link);
@@ -410,6 +432,7 @@ int main(void) {
     RUN(test_destroy_frees_everything);
     RUN(test_destroy_many_large_blocks);
     RUN(test_destroy_gives_large_memory_back);
+    RUN(test_destroyed_spans_come_back_clean);
     RUN(test_calloc_and_realloc);
     RUN(test_limit);
     RUN(test_limit_refills);
