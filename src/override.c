@@ -112,19 +112,25 @@ void *__libc_pvalloc(size_t size) SG_ALIAS_M(sg_pvalloc);
 
 /* ---- glibc's introspection calls, answered from slabguard's counters --------------------- */
 /* Programs call these to report or trim memory; without them they would silently get glibc's
- * answers about glibc's (unused) heap. The byte counts are slabguard's: arena = committed page
- * memory, hblks/hblkhd = directly mapped blocks, fordblks = free pages kept resident. */
+ * answers about glibc's (unused) heap. The byte counts are slabguard's, with glibc's sums:
+ * arena = pages in use plus free pages kept resident, uordblks = bytes of the small blocks
+ * handed out, fordblks = the rest of arena (free slots, free pages), keepcost = the free pages
+ * malloc_trim would give back, hblks/hblkhd = directly mapped (large) blocks. */
 SG_EXPORT struct mallinfo2 mallinfo2(void) {
     sg_stats_t s;
     sg_stats_get(&s);
     struct mallinfo2 m = { 0 };
-    m.arena = s.mapped - s.large_bytes;
+    size_t large_requested = sg_large_requested_bytes();   /* read again: may have moved since */
+    size_t small_used = s.active - s.large_bytes;
+    size_t small_allocated = s.allocated > large_requested ? s.allocated - large_requested : 0;
+    size_t kept = sg_arena_dirty();
+    m.arena = small_used + kept;
     m.ordblks = s.pages;
     m.hblks = s.large_count;
     m.hblkhd = s.large_bytes;
-    m.fordblks = s.free_unpurged;
-    m.uordblks = s.mapped > s.free_unpurged ? s.mapped - s.free_unpurged : 0;
-    m.keepcost = s.free_unpurged;
+    m.uordblks = small_allocated < small_used ? small_allocated : small_used;
+    m.fordblks = m.arena - m.uordblks;
+    m.keepcost = kept;
     return m;
 }
 

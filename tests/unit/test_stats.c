@@ -6,6 +6,10 @@
 #include <malloc.h>
 
 static void test_mallinfo2_counts_blocks(void) {
+    enum { CHURN = 8000 };   /* 8 MB allocated and freed first: free pages kept resident */
+    static void *churn[CHURN];
+    for (int i = 0; i < CHURN; i++) churn[i] = opaque_ptr(malloc(opaque_size(1000)));
+    for (int i = 0; i < CHURN; i++) free(churn[i]);
     void *big = opaque_ptr(malloc(opaque_size(3u << 20)));
     void *small[256];
     for (int i = 0; i < 256; i++) small[i] = opaque_ptr(malloc(opaque_size(1000)));
@@ -13,6 +17,11 @@ static void test_mallinfo2_counts_blocks(void) {
     CHECK(m.hblks >= 1 && m.hblkhd >= (3u << 20), "large block not counted: %zu blocks, %zu bytes", m.hblks, m.hblkhd);
     CHECK(m.arena >= 256 * 1000, "arena %zu too small for 256 KB of live blocks", m.arena);
     CHECK(m.ordblks >= 1, "no page counted");
+    /* glibc's sums: what is in use plus what is free is the arena */
+    CHECK(m.uordblks >= 256 * 1000 && m.uordblks <= m.arena, "%zu bytes in use of an arena of %zu, 256 KB live",
+          m.uordblks, m.arena);
+    CHECK(m.uordblks + m.fordblks == m.arena, "in use %zu + free %zu != arena %zu", m.uordblks, m.fordblks, m.arena);
+    CHECK(m.keepcost <= m.fordblks, "keepcost %zu above the free bytes %zu", m.keepcost, m.fordblks);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     struct mallinfo old = mallinfo(); /* deprecated, still called by old programs */
