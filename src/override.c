@@ -42,8 +42,8 @@ SG_EXPORT int sg_posix_memalign(void **out, size_t alignment, size_t size) {
     if (!is_pow2(alignment) || alignment % sizeof(void *) != 0) return EINVAL;
     int saved = errno;
     void *p = sg_alloc_aligned(alignment, size);
+    errno = saved;   /* an error number is the answer; errno stays as it was (the man page) */
     if (!p) return ENOMEM;
-    errno = saved;
     *out = p;
     return 0;
 }

@@ -430,9 +430,11 @@ static void test_posix_memalign_enomem(void)
     for (size_t a = 0; a < sizeof aligns / sizeof aligns[0]; a++)
         for (size_t i = 0; i < N_HUGE; i++) {
             void *out = sentinel;
+            errno = 1234;
             int r = A->posix_memalign(&out, opaque_size(aligns[a]), opaque_size(huge_sizes[i]));
             CHECK(r == ENOMEM, "posix_memalign(%zu, %#zx) = %d, want ENOMEM", aligns[a],
                   huge_sizes[i], r);
+            CHECK(errno == 1234, "posix_memalign(%zu, %#zx) set errno to %d", aligns[a], huge_sizes[i], errno);
             CHECK(out == sentinel || out == NULL, "posix_memalign failed but *out = %p", out);
             if (r == 0)
                 A->free(out);
