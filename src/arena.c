@@ -265,6 +265,18 @@ static void purge_locked(bool all, uint64_t now) {
     A.last_purge_ms = now;
 }
 
+/* Now and then from the heaps' slow path: the purge keeps its pace when no span is freed (a
+ * program past its peak may free none for a long while), and memory freed before and idle
+ * since (old dirty spans, freed large blocks' pages) goes back all the same. */
+void sg_arena_tick(void) {
+    uint64_t now = sg_os_now_ms();
+    sg_arena_lock();
+    bool due = now - A.last_purge_ms >= PURGE_DELAY_MS;
+    if (due) purge_locked(false, now);
+    sg_arena_unlock();
+    if (due) sg_large_tick();
+}
+
 /* Returns whether any memory was given back. */
 bool sg_arena_purge(bool all) {
     sg_arena_lock();
@@ -432,7 +444,7 @@ static void free_span(sg_page_t *head, bool clean) {
     uint64_t now = sg_os_now_ms();
     bool due = free_span_locked(head, now, clean);
     sg_arena_unlock();
-    if (due) sg_recycle_tick();   /* idle recycled pages of large blocks go back too */
+    if (due) sg_large_tick();   /* idle freed memory of large blocks goes back too */
 }
 
 void sg_arena_free_span(sg_page_t *head) { free_span(head, false); }
@@ -463,7 +475,7 @@ void sg_arena_cool_span(sg_page_t *head) {
         due |= free_span_locked(old, sg_os_now_ms(), true);
     }
     sg_arena_unlock();
-    if (due) sg_recycle_tick();
+    if (due) sg_large_tick();
 }
 
 /* Every cooling span becomes free (the arena is out of room); true if there was one. */

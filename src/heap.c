@@ -284,6 +284,10 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
         }
     }
     if (sg_unlikely(heap->rng_epoch != sg_fork_epoch)) sg_heap_reseed(heap);   /* a forked child */
+    if (sg_unlikely(++heap->slow_calls >= 256)) {   /* a clock read per 256: free memory keeps going back */
+        heap->slow_calls = 0;
+        sg_arena_tick();
+    }
     sg_heap_collect_delayed(heap);
     sg_page_t *page = find_page(heap, cls);
     if (sg_unlikely(!page) && heap->limit && sg_heap_make_room(heap)) page = find_page(heap, cls);

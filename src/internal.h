@@ -124,6 +124,7 @@ struct sg_heap_s {
     uint64_t rng;                        /* per-thread generator state (hot-path choices) */
     unsigned rng_epoch;                  /* sg_fork_epoch when rng was seeded */
     uint32_t fresh_pages, sweep_at;      /* fresh pages since the last sweep, and when the next one is due */
+    uint32_t slow_calls;                 /* slow-path allocations since the last sg_arena_tick */
     sg_queue_t queue[SG_CLASS_COUNT];    /* pages with free slots, current first */
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
@@ -193,6 +194,7 @@ void sg_arena_cool_span(sg_page_t *head);
 _Atomic(uint8_t) *sg_arena_states_alloc(uint32_t capacity);
 void sg_arena_states_free(_Atomic(uint8_t) *states, uint32_t capacity);
 bool sg_arena_purge(bool all);
+void sg_arena_tick(void);
 size_t sg_arena_committed(void);
 size_t sg_arena_dirty(void);
 size_t sg_arena_frontier(void);
@@ -328,6 +330,7 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero);
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner);
 void sg_large_discard_owned(sg_heap_t *owner);
 void sg_large_free(void *p);
+void sg_large_tick(void);
 size_t sg_large_usable_size(const void *p);
 void sg_large_lock(void);
 void sg_large_unlock(void);
@@ -349,6 +352,7 @@ void *sg_large_cache_take(size_t need, size_t *got, bool *purged);
 void *sg_large_cache_take_below(size_t need, size_t *got);
 bool sg_large_cache_put(uintptr_t *at, size_t *size, uintptr_t *evict, size_t *evict_size);
 size_t sg_large_cache_drain(sg_large_cached_t out[SG_LARGE_CACHE_SLOTS]);
+void sg_large_cache_purge_idle(uint64_t now);
 size_t sg_large_requested_bytes(void);
 void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, void *arg), void *arg);
 

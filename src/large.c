@@ -536,5 +536,15 @@ bool sg_large_trim(void) {
     return n > 0 || recycled;
 }
 
+/* At the arena's purge pace (a span freed, the purge due): freed large memory idle for a second
+ * goes back, also when no large block is freed any more (which is when the cache looks). */
+void sg_large_tick(void) {
+    sg_recycle_tick();
+    if (HARDENED_LARGE) return;
+    sg_mutex_lock(&large_mutex);
+    sg_large_cache_purge_idle(sg_os_now_ms());
+    sg_mutex_unlock(&large_mutex);
+}
+
 void sg_large_lock(void) { sg_mutex_lock(&large_mutex); }
 void sg_large_unlock(void) { sg_mutex_unlock(&large_mutex); }

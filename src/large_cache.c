@@ -1,8 +1,9 @@
 /* large_cache.c: fast builds keep freed large mappings in a small cache, to serve later requests
  * of about their size: no mmap, no munmap, and no page faults on memory that is still resident.
  * Bounded in count and bytes; entries idle for a second are purged (their pages given back, the
- * address range kept). Secure builds never cache: a freed block's range is retired (large.c).
- * Every function is called with large.c's lock held. */
+ * address range kept), checked at each put and at the arena's purge pace (sg_large_tick).
+ * Secure builds never cache: a freed block's range is retired (large.c). Every function is
+ * called with large.c's lock held. */
 #include "internal.h"
 #include "os.h"
 
@@ -12,7 +13,7 @@
 static sg_large_cached_t cache[SG_LARGE_CACHE_SLOTS];
 static size_t cache_bytes;
 
-static void purge_idle(uint64_t now) {
+void sg_large_cache_purge_idle(uint64_t now) {
     for (size_t i = 0; i < SG_LARGE_CACHE_SLOTS; i++) {
         sg_large_cached_t *c = &cache[i];
         if (c->map && !c->purged && now - c->freed_ms >= CACHE_PURGE_MS) {
@@ -121,7 +122,7 @@ bool sg_large_cache_put(uintptr_t *at, size_t *size, uintptr_t *evict, size_t *e
     }
     cache[slot] = (sg_large_cached_t){ map, map_size, now, false };
     cache_bytes += map_size;
-    purge_idle(now);
+    sg_large_cache_purge_idle(now);
     return true;
 }
 
