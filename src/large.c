@@ -175,6 +175,7 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
 }
 
 static bool flush_freed_ring(void);
+static bool flush_oldest_freed(size_t need);
 
 /* Are the process's mappings within 2 * FREED_RING of vm.max_map_count? Reading /proc/self/maps
  * takes milliseconds near the limit, where allocations fail one after another: the answer is
@@ -323,12 +324,13 @@ nomem:
     return NULL;
 }
 
-/* A refusal may come from the memory that recycled pages still hold (they go back), or from
- * the mappings (vm.max_map_count), of which each block in the ring of freed blocks holds one:
- * near that limit the ring is emptied (its blocks unmapped: a late access still faults, but
- * their addresses may be handed out again). Not for any other refusal: a request too large to
- * map, which a program may pass on from its input, must not end the quarantine. Then the
- * allocation is tried once more. */
+/* A refusal may come from the memory that recycled pages still hold (they go back), from the
+ * mappings (vm.max_map_count), of which each block in the ring of freed blocks holds one: near
+ * that limit the ring is emptied (its blocks unmapped: a late access still faults, but their
+ * addresses may be handed out again), or from the address space those blocks hold (RLIMIT_AS):
+ * the oldest go until what they held would fit the request. Not when all of them would not: a
+ * request too large to map, which a program may pass on from its input, must not end the
+ * quarantine. Then the allocation is tried once more. */
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
@@ -339,6 +341,7 @@ void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *
     if (p || !SG_LARGE_QUARANTINE) return p;
     bool freed_some = sg_recycle_trim();
     if (near_map_limit()) freed_some |= flush_freed_ring();
+    else freed_some |= flush_oldest_freed(size + alignment + 2 * SG_OS_HUGE);
     if (!freed_some) return NULL;
     errno = saved;
     return alloc_once(size, alignment, zero, owner);
@@ -374,6 +377,25 @@ void sg_large_retire(const sg_large_entry_t *old) {
     freed_pos = (freed_pos + 1) % FREED_RING;
     sg_mutex_unlock(&large_mutex);
     if (evicted.addr) sg_os_unmap((void *)evicted.map, evicted.map_size);
+}
+
+/* Unmap the oldest blocks of the ring of freed blocks until they held `need` bytes of address
+ * space; none if the whole ring holds less. True if any went. */
+static bool flush_oldest_freed(size_t need) {
+    sg_large_entry_t out[FREED_RING];
+    size_t n = 0, held = 0;
+    sg_mutex_lock(&large_mutex);
+    for (size_t i = 0; i < FREED_RING; i++) held += freed_ring[i].addr ? freed_ring[i].map_size : 0;
+    for (size_t k = 0, got = 0; held >= need && k < FREED_RING && got < need; k++) {
+        sg_large_entry_t *e = &freed_ring[(freed_pos + k) % FREED_RING];   /* the oldest first */
+        if (!e->addr) continue;
+        out[n++] = *e;
+        got += e->map_size;
+        e->addr = 0;
+    }
+    sg_mutex_unlock(&large_mutex);
+    for (size_t i = 0; i < n; i++) sg_os_unmap((void *)out[i].map, out[i].map_size);
+    return n > 0;
 }
 
 /* Unmap every block in the ring of freed blocks; true if there was one. */

@@ -43,6 +43,26 @@ static int child(int n, size_t fixed)
     return 0;
 }
 
+/* A 150 MiB buffer allocated, filled and freed ten times. Secure builds keep a freed large
+ * block's range (inaccessible) in a ring of 64: under the limit the fourth malloc failed, the
+ * address space held by the ranges of the first three. */
+static int child_reuse(void)
+{
+    enum { ROUNDS = 10 };
+    const size_t size = (size_t)150 << 20;
+    for (int i = 0; i < ROUNDS; i++) {
+        char *p = malloc(opaque_size(size));
+        if (p == NULL) {
+            printf("malloc(150 MiB) #%d = NULL (errno %d)\n", i, errno);
+            return 1;
+        }
+        memset(p, 1, size);
+        free(p);
+    }
+    printf("done: %d rounds\n", ROUNDS);
+    return 0;
+}
+
 static void run_under(rlim_t limit, const char *mode)
 {
     int out[2], err[2];
@@ -82,13 +102,18 @@ static void test_start_under_an_address_limit(void) { run_under((rlim_t)768 << 2
  * small blocks ran out at 465 MiB): 850,000 blocks of 1000 bytes (810 MiB) fit. */
 static void test_most_of_a_larger_limit(void) { run_under((rlim_t)2 << 30, "child-large"); }
 
+static void test_large_blocks_reused_under_a_limit(void) { run_under((rlim_t)768 << 20, "child-reuse"); }
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "child-reuse") == 0)
+        return child_reuse();
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return child(N, 0);
     if (argc > 1 && strcmp(argv[1], "child-large") == 0)
         return child(N_LARGE_LIMIT, 1000);
     RUN(test_start_under_an_address_limit);
     RUN(test_most_of_a_larger_limit);
+    RUN(test_large_blocks_reused_under_a_limit);
     return check_exit();
 }
