@@ -253,11 +253,11 @@ size_t sg_usable_size_impl(const void *p) {
     sg_page_t *page = sg_page_of(a);
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_is_slot(page, a)))
         sg_report_fatal("invalid pointer", p, 0);
+    sg_vg_open_tail(page, p);
     if (SG_EXACT_FREE_CHECKS) {
         uint8_t st = sg_slot_state(page, sg_slot_index_of(page, p));
-        if (st == SG_SLOT_UNCARVED) sg_report_fatal("invalid pointer", p, 0);
+        if (st != SG_SLOT_ALLOCATED && sg_slot_never_used(page, p, st)) sg_report_fatal("invalid pointer", p, 0);
         if (st != SG_SLOT_ALLOCATED) sg_report_fatal("use after free", p, sg_slot_reported_size(page, p));
     }
-    sg_vg_open_tail(page, p);
     return SG_CANARY ? sg_canary_size(page, p) : page->block_size;
 }

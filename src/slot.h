@@ -297,9 +297,16 @@ SG_INLINE uint8_t sg_slot_claim(sg_page_t *page, uint32_t idx, uint8_t to) {
 #endif
 }
 
+/* Was slot p, in state st (not ALLOCATED), never handed out? Uncarved, or carved and still free
+ * with the size word every hand-out writes (and a free leaves) reading 0: a request encodes to
+ * 0 once in 2^32. Without canaries there is no size word: a free slot counts as freed. */
+SG_INLINE bool sg_slot_never_used(const sg_page_t *page, const void *p, uint8_t st) {
+    return st == SG_SLOT_UNCARVED || (SG_CANARY && st == SG_SLOT_FREE && sg_size_word(page, p) == 0);
+}
+
 /* A free (or realloc) of slot p found it in state st, not ALLOCATED: never handed out, or freed. */
 static SG_COLD _Noreturn void sg_slot_report_not_live(const sg_page_t *page, const void *p, uint8_t st) {
-    if (st == SG_SLOT_UNCARVED) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
+    if (sg_slot_never_used(page, p, st)) sg_report_invalid_free(p, page->block_size - SG_CANARY_OVERHEAD);
     sg_report_double_free(p, sg_slot_reported_size(page, p));
 }
 
