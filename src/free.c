@@ -146,6 +146,7 @@ SG_INLINE void free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
 }
 
 void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block(heap, page, b); }
+void sg_free_remote(sg_page_t *page, sg_block_t *b) { free_remote(page, b); }
 
 /* A block leaving the quarantine (pushed out by a later free, or handed on) goes back to its
  * page; its first word is about to hold a link, which the write-after-free check cannot see
@@ -170,6 +171,31 @@ void sg_quarantine_hand_on(sg_heap_t *heap) {
         heap->quarantine_ring[i] = NULL;
         q = shared_swap(q);
         if (q) quarantine_release(heap, q);
+    }
+#else
+    (void)heap;
+#endif
+}
+
+/* After fork(): the ring of a heap whose thread the child does not have (sg_heap_orphan). Its
+ * entries are trusted no further than their slot states: a block leaves only if its state
+ * moves from the one its free left (a compare-and-swap), and goes back as another thread's free
+ * would. An entry the fork caught half-written stays where it is: its page is not given back. */
+void sg_quarantine_orphan(sg_heap_t *heap) {
+#if SG_QUARANTINE
+    for (size_t i = 0; i <= heap->quarantine_mask; i++) {
+        uintptr_t entry = (uintptr_t)heap->quarantine_ring[i];
+        heap->quarantine_ring[i] = NULL;
+        uintptr_t q = entry & ~RING_REMOTE;
+        uint32_t idx;
+        if (!q || !sg_in_arena(q)) continue;
+        sg_page_t *page = sg_page_of(q);
+        if (page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, q, &idx)) continue;
+        uint8_t st = entry & RING_REMOTE ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED;
+        if (!atomic_compare_exchange_strong_explicit(&page->state[idx], &st, SG_SLOT_FREE, memory_order_relaxed,
+                                                     memory_order_relaxed))
+            continue;
+        free_remote(page, (sg_block_t *)q);
     }
 #else
     (void)heap;

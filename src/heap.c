@@ -41,6 +41,7 @@ void sg_heap_init(sg_heap_t *heap) {
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
     heap->is_empty = 0;
     heap->first_class = 0;
+    heap->orphaned = 0;
     heap->magic = 0;
     heap->limit = 0;
     atomic_store_explicit(&heap->mapped, 0, memory_order_relaxed);
@@ -372,6 +373,52 @@ void sg_heap_discard_pages(sg_heap_t *heap) {
     atomic_store_explicit(&heap->thread_delayed, NULL, memory_order_relaxed);
 }
 
+/* ---- after fork(): heaps of threads the child does not have -------------------------------------- */
+/* In a forked child the heaps of the parent's other threads have no owner, and their pages
+ * would keep what they hold for good. They cannot be handed on as at a thread's exit: a heap
+ * has no lock, so the fork may have caught its thread halfway through changing it (its pages'
+ * lists, counts and queues; handing such heaps on made false reports of corrupted lists). So
+ * each of their pages becomes an orphan: other threads' frees go to its atomic list as for an
+ * abandoned page, it is never adopted, and it goes back to the arena unread once those frees
+ * bring its count of blocks in use to zero. A block the fork caught on its way in or out keeps
+ * its page: a page lost, never a false report. init.c marks the heaps (orphaned), then calls
+ * sg_heap_orphan_pages once and sg_heap_orphan for each. */
+static sg_queue_t orphans;
+static size_t orphan_count;
+
+static void orphan_page(sg_page_t *page, void *arg) {
+    (void)arg;
+    sg_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
+    if (!owner || !owner->orphaned) return;
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    atomic_store_explicit(&page->thread_free, (tf & ~(uintptr_t)3) | SG_TF_NEVER_DELAYED, memory_order_relaxed);
+    atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
+    page->orphan = 1;
+    page->in_full = 0;
+    sg_queue_push_back(&orphans, page);   /* its links in the dead heap's queue are not needed again */
+    orphan_count++;
+}
+
+void sg_heap_orphan_pages(void) {
+    sg_mutex_lock(&abandoned_mutex);
+    sg_arena_each_page(orphan_page, NULL);
+    sg_mutex_unlock(&abandoned_mutex);
+}
+
+/* The blocks heap held back (its quarantine, the frees delivered to it) go to their pages as
+ * other threads' frees; then the heap is empty, for the pool. */
+void sg_heap_orphan(sg_heap_t *heap) {
+    sg_quarantine_orphan(heap);
+    sg_block_t *b = atomic_exchange_explicit(&heap->thread_delayed, NULL, memory_order_acquire);
+    while (b) {
+        sg_page_t *page;
+        sg_block_t *next = delayed_next(b, &page);
+        sg_free_remote(page, b);
+        b = next;
+    }
+    sg_heap_init(heap);
+}
+
 /* Abandoned pages that other threads' frees have emptied go back to the arena: nobody adopts a
  * page of a size no thread asks for any more. Under the lock, so that no adopter takes a page
  * while it is collected here; a corrupted link or a write after free found on the way is
@@ -391,6 +438,15 @@ bool sg_heap_sweep_abandoned(void) {
             sg_page_release(p);
             any = true;
         }
+    }
+    for (sg_page_t *p = orphans.first, *n; p && orphan_count; p = n) {
+        n = p->next;
+        sg_page_collect_orphan(p);
+        if (p->used != 0) continue;
+        sg_queue_remove(&orphans, p);
+        orphan_count--;
+        sg_page_release(p);
+        any = true;
     }
     sg_mutex_unlock(&abandoned_mutex);
     return any;

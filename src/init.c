@@ -59,6 +59,32 @@ void sg_init_pool_put(sg_heap_t *heap) {
     sg_mutex_unlock(&pool_mutex);
 }
 
+/* Thread heaps in use, listed so that a forked child finds those of the parent's other
+ * threads, which it does not have. Under pool_mutex. */
+static sg_heap_t *live_first;
+
+static void live_add(sg_heap_t *heap) {
+    sg_mutex_lock(&pool_mutex);
+    heap->live_prev = NULL;
+    heap->live_next = live_first;
+    if (live_first) live_first->live_prev = heap;
+    live_first = heap;
+    sg_mutex_unlock(&pool_mutex);
+}
+
+/* A thread heap given up (its thread exited, or is not in a forked child): off the list, back
+ * to the pool. */
+static void thread_heap_release(sg_heap_t *heap) {
+    atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
+    sg_mutex_lock(&pool_mutex);
+    if (heap->live_prev) heap->live_prev->live_next = heap->live_next;
+    else live_first = heap->live_next;
+    if (heap->live_next) heap->live_next->live_prev = heap->live_prev;
+    sg_mutex_unlock(&pool_mutex);
+    if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
+    else sg_init_pool_put(heap);
+}
+
 /* ---- thread exit ---------------------------------------------------------------------------- */
 /* The C library calls thread-specific destructors in rounds, at most
  * PTHREAD_DESTRUCTOR_ITERATIONS of them, a new round only while some key is set again. Another
@@ -77,9 +103,7 @@ static void thread_done(void *arg) {
     if (!heap || heap->is_empty) return;
     sg_heap_abandon(heap);
     sg_tls_heap = &sg_heap_empty;
-    atomic_fetch_sub_explicit(&sg_stat_threads, 1, memory_order_relaxed);
-    if (heap == &main_heap) atomic_store(&main_heap_taken, 0);
-    else sg_init_pool_put(heap);
+    thread_heap_release(heap);
 }
 
 /* ---- fork ----------------------------------------------------------------------------------- */
@@ -105,6 +129,30 @@ static void fork_parent(void) {
     sg_heaps_unlock();
     sg_free_unlock();
 }
+/* The child has one thread, the one that forked: the heaps of the parent's others have no
+ * owner here. Their pages become orphans, and what the heaps held back goes to them
+ * (sg_heap_orphan_pages, heap.c): a child that frees what those threads allocated gets the
+ * memory back (before, it kept every such page). */
+static void orphan_other_threads(void) {
+    sg_heap_t *self = sg_tls_heap;
+    bool any = false;
+    sg_mutex_lock(&pool_mutex);
+    for (sg_heap_t *h = live_first; h; h = h->live_next)
+        if (h != self) h->orphaned = 1, any = true;
+    sg_mutex_unlock(&pool_mutex);
+    if (!any) return;
+    sg_heap_orphan_pages();
+    for (;;) {
+        sg_mutex_lock(&pool_mutex);
+        sg_heap_t *h = live_first;
+        while (h && !h->orphaned) h = h->live_next;
+        sg_mutex_unlock(&pool_mutex);
+        if (!h) return;
+        sg_heap_orphan(h);   /* clears orphaned */
+        thread_heap_release(h);
+    }
+}
+
 static void fork_child(void) {
     sg_recycle_child_reset();
     sg_recycle_unlock();
@@ -115,6 +163,7 @@ static void fork_child(void) {
     sg_heaps_unlock();
     sg_free_unlock();
     sg_free_child_end_deliveries();
+    orphan_other_threads();
     if (SG_SECURE) {
         /* new secrets for the pages the child creates from now on, and generators seeded from
          * them: slot order, quarantine exits and guard places differ from the parent's and
@@ -260,6 +309,7 @@ sg_heap_t *sg_init_thread(void) {
     else heap = sg_init_pool_get();
     if (!heap) return NULL;
     sg_heap_init(heap);
+    live_add(heap);
     sg_tls_heap = heap;
     pthread_setspecific(thread_key, heap);
     atomic_fetch_add_explicit(&sg_stat_threads, 1, memory_order_relaxed);

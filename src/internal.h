@@ -83,6 +83,7 @@ typedef struct sg_page_s {
     uint32_t used;               /* slots handed out and not yet collected back */
     uint32_t carved;             /* slots put into free lists since the page was made */
     uint8_t in_full;             /* in the heap's full queue */
+    uint8_t orphan;              /* its heap's thread is not in this forked child (heap.c) */
     uint32_t populated;          /* cold pages: bytes from the start faulted in ahead of carving */
     struct sg_page_s *next, *prev; /* heap queue, abandoned list or arena free list */
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
@@ -129,6 +130,7 @@ struct sg_heap_s {
     sg_queue_t full;                     /* pages with no free slot */
     _Atomic(sg_block_t *) thread_delayed;/* frees from other threads into full pages */
     sg_heap_t *pool_next;                /* heap pool */
+    sg_heap_t *live_prev, *live_next;    /* thread heaps in use (init.c) */
     sg_page_t *retired[SG_RETIRE_RING];  /* recently emptied pages, kept for quick reuse */
     uint32_t retired_pos;
     void **quarantine_ring;              /* the inline ring, or a larger mapped one (option) */
@@ -137,6 +139,7 @@ struct sg_heap_s {
     uint32_t zero_size, scan_size;       /* slot size last zeroed, last scanned (slot.h) */
     uint8_t is_empty;                    /* the static not-yet-initialised heap */
     uint8_t first_class;                 /* made by sg_heap_new, not a thread's */
+    uint8_t orphaned;                    /* a forked child's heap of a thread it does not have */
     uint64_t magic;                      /* first-class heaps: SG_HEAP_ALIVE while usable */
     size_t limit;                        /* first-class heaps: capacity in bytes (0: none) */
     _Atomic(size_t) mapped;              /* first-class heaps: bytes of pages and large blocks */
@@ -218,6 +221,7 @@ SG_INLINE uint32_t sg_page_capacity(unsigned cls) {
 }
 bool sg_page_extend(sg_page_t *page, sg_heap_t *heap);
 void sg_page_collect(sg_page_t *page);
+void sg_page_collect_orphan(sg_page_t *page);
 void sg_page_release(sg_page_t *page);
 void sg_page_discard(sg_page_t *page);
 bool sg_page_set_delayed(sg_page_t *page, unsigned mode, bool override_never);
@@ -261,6 +265,8 @@ void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_init(sg_heap_t *heap);
 bool sg_heap_make_room(sg_heap_t *heap);
 bool sg_heap_trim(sg_heap_t *heap);
+void sg_heap_orphan_pages(void);
+void sg_heap_orphan(sg_heap_t *heap);
 void sg_heap_abandon(sg_heap_t *heap);
 void sg_heap_collect_delayed(sg_heap_t *heap);
 void sg_heap_discard_pages(sg_heap_t *heap);
@@ -275,6 +281,8 @@ void sg_free_lock(void);
 void sg_free_unlock(void);
 void sg_quarantine_hand_on(sg_heap_t *heap);
 bool sg_quarantine_drain(sg_heap_t *heap);
+void sg_quarantine_orphan(sg_heap_t *heap);
+void sg_free_remote(sg_page_t *page, sg_block_t *b);
 void sg_free_child_reseed(void);
 void sg_free_child_end_deliveries(void);
 void sg_free_into(sg_heap_t *heap, void *p);

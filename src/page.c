@@ -29,6 +29,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->carved = 0;
     page->populated = 0;
     page->in_full = 0;
+    page->orphan = 0;
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
     page->first_class = heap->first_class;
@@ -178,6 +179,20 @@ void sg_page_collect(sg_page_t *page) {
     }
 }
 
+/* An orphan page (heap.c): other threads' frees are counted off and dropped; its own lists are
+ * not trusted and never used again. */
+void sg_page_collect_orphan(sg_page_t *page) {
+    sg_block_t *b = take_thread_free(page);
+    for (uint32_t n = 0; b; n++) {
+        if (sg_unlikely(n >= page->capacity)) sg_report_corrupt_list(b, page->block_size);
+        sg_block_t *next = sg_decode(&page->keys, b, b->next);
+        if (SG_ENCODE_FREELIST && next && sg_unlikely(!sg_page_is_slot(page, (uintptr_t)next)))
+            sg_report_corrupt_list(b, page->block_size);
+        page->used--;
+        b = next;
+    }
+}
+
 /* ---- delivery mode of other threads' frees ---------------------------------------------------- */
 /* Set the mode bits of thread_free, waiting out a free that is delivering to the heap right now.
  * A page marked NEVER_DELAYED (abandoned) keeps that mode unless override_never. */
@@ -267,11 +282,14 @@ static void waf_scan_slot(const sg_page_t *page, const sg_block_t *b, const unsi
 /* All slots are free and collected. Check the links one last time (and what the
  * write-after-free check does not read), clear what stays behind in the slots (links, size
  * words) so a later page of another class reads zero where it has not written, then hand the
- * span to the arena. */
+ * span to the arena. An orphan's slots are not checked: the fork that made it may have caught
+ * its owner halfway through a change to them. */
 void sg_page_release(sg_page_t *page) {
+    bool trusted = !page->orphan;
+    page->orphan = 0;
     if (SG_SLOT_STATES) {
         unsigned char resident_pages[SPAN_PAGES];
-        bool scan = slots_need_scan();
+        bool scan = trusted && slots_need_scan();
         const unsigned char *resident = NULL;
         size_t span = (size_t)page->units << SG_UNIT_SHIFT;
         if (scan && span <= sizeof resident_pages * SG_OS_PAGE) {
@@ -284,7 +302,7 @@ void sg_page_release(sg_page_t *page) {
             sg_block_t *b = (sg_block_t *)(page->start + (uintptr_t)i * page->block_size);
             sg_vg_open(b, page->block_size);
             /* every carved slot is on a free list now: a link that leads nowhere was forged */
-            if (SG_ENCODE_FREELIST) {
+            if (SG_ENCODE_FREELIST && trusted) {
                 void *next = sg_decode(&page->keys, b, b->next);
                 if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
                     sg_report_corrupt_list(b, page->block_size);

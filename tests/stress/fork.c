@@ -308,8 +308,65 @@ static void test_fork_during_cross_thread_frees(void)
     CHECK(failed == 0, "%d children failed", failed);
 }
 
+/* A thread of the parent holds 20 MB of small blocks when the main thread forks. The child
+ * frees them all and trims: their pages go back (before, the frees waited on the pages for
+ * their owner, which is not in the child, and the child kept every page), and the child counts
+ * one thread. */
+enum { HELD = 20000, HELD_SIZE = 1000 };
+static void *held_blocks[HELD];
+static atomic_int holder_state;   /* 1: blocks allocated, 2: may finish */
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < HELD; i++) {
+        held_blocks[i] = malloc(opaque_size(HELD_SIZE));
+        memset(held_blocks[i], 7, HELD_SIZE);
+    }
+    atomic_store(&holder_state, 1);
+    while (atomic_load(&holder_state) != 2)
+        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    for (int i = 0; i < HELD; i++)
+        free(held_blocks[i]);
+    return NULL;
+}
+
+static void test_child_frees_another_threads_blocks(void)
+{
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, holder, NULL) == 0, "pthread_create");
+    while (atomic_load(&holder_state) != 1)
+        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    free(opaque_ptr(malloc(opaque_size(64))));   /* this thread has a heap too */
+    sg_stats_t s;
+    sg_stats_get(&s);
+    size_t pages_before = s.pages;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < HELD; i++)
+            free(held_blocks[i]);
+        for (int i = 0; i < 300; i++)   /* the quarantine's last blocks out */
+            free(opaque_ptr(malloc(opaque_size(24))));
+        sg_malloc_trim(0);
+        sg_stats_get(&s);
+        printf("# child: %zu pages before the frees, %zu after, %zu threads\n", pages_before, s.pages, s.threads);
+        fflush(stdout);
+        _exit(s.pages * 4 < pages_before && s.threads == 1 ? 0 : 1);
+    }
+    REQUIRE(pid > 0, "fork failed: errno %d", errno);
+    int status = 0;
+    bool done = wait_or_kill(pid, CHILD_DEADLINE_MS, &status);
+    atomic_store(&holder_state, 2);
+    pthread_join(th, NULL);
+    CHECK(done && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "child status %#x: it kept the pages of the parent's other thread (pages: %zu at the fork)", (unsigned)status,
+          pages_before);
+}
+
 int main(void)
 {
+    RUN(test_child_frees_another_threads_blocks);
     RUN(test_children_choose_differently);
     RUN(test_fork_during_cross_thread_frees);
     RUN(test_fork_while_allocating);
