@@ -45,7 +45,8 @@ SG_API size_t sg_malloc_usable_size(const void *p);
  * heap given to sg_heap_free or sg_heap_realloc. */
 typedef struct sg_heap_s sg_heap_t;
 SG_API sg_heap_t *sg_heap_new(void);
-/* A heap that maps at most max_bytes (pages and large blocks): past it, NULL with ENOMEM. */
+/* A heap that maps at most max_bytes (pages and large blocks): past it, NULL with ENOMEM.
+ * max_bytes 0: no limit, as sg_heap_new. */
 SG_API sg_heap_t *sg_heap_new_limited(size_t max_bytes);
 SG_API SG_MALLOC_ATTR void *sg_heap_malloc(sg_heap_t *heap, size_t size);
 SG_API SG_MALLOC_ATTR void *sg_heap_calloc(sg_heap_t *heap, size_t count, size_t size);

@@ -57,14 +57,17 @@ static void *alloc_large_in(sg_heap_t *heap, size_t size, bool zero, bool make_r
         errno = ENOMEM;
         return NULL;
     }
-    size_t bytes = (size + 2 * SG_OS_PAGE + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
-    if (heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit &&
-        (!make_room || !sg_heap_make_room(heap) ||
-         atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit)) {
+    /* what it will map: the pages, and a guard page on each side where there are guards */
+    size_t bytes = (size + 2 * (SG_GUARD_PAGES ? SG_OS_PAGE : 0) + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+    if (!heap->limit) return sg_large_alloc_owned(size, 0, zero, heap);
+    /* counted before it is mapped (sg_heap_reserve); the block, once mapped, counts the rest */
+    if (!sg_heap_reserve(heap, bytes) && (!make_room || !sg_heap_make_room(heap) || !sg_heap_reserve(heap, bytes))) {
         errno = ENOMEM;
         return NULL;
     }
-    return sg_large_alloc_owned(size, 0, zero, heap);
+    void *p = sg_large_alloc_reserved(size, zero, heap, bytes);
+    if (!p) atomic_fetch_sub_explicit(&heap->mapped, bytes, memory_order_relaxed);
+    return p;
 }
 
 /* The new block of a plain realloc that moves a heap's large block, on any thread: a large one

@@ -162,6 +162,7 @@ static size_t sweep_emptied(sg_heap_t *heap, bool all) {
  * back to their pages and every emptied page goes back to the arena. True if it freed anything
  * (then the caller checks the limit again). */
 bool sg_heap_make_room(sg_heap_t *heap) {
+    sg_heap_collect_delayed(heap);   /* other threads' frees into its full pages, first */
     bool drained = sg_quarantine_drain(heap);
     size_t before = atomic_load_explicit(&heap->mapped, memory_order_relaxed);
     sweep_emptied(heap, true);
@@ -217,8 +218,16 @@ static sg_page_t *adopt_abandoned(sg_heap_t *heap, unsigned cls) {
     }
 }
 
-static bool over_limit(sg_heap_t *heap, size_t bytes) {
-    return heap->limit && atomic_load_explicit(&heap->mapped, memory_order_relaxed) + bytes > heap->limit;
+/* Count bytes a first-class heap is about to map, before it maps them: another thread's plain
+ * realloc of one of its large blocks may map for it at the same moment, and both must not pass
+ * its limit. False (nothing counted) when they would. */
+bool sg_heap_reserve(sg_heap_t *heap, size_t bytes) {
+    size_t cur = atomic_load_explicit(&heap->mapped, memory_order_relaxed);
+    do {
+        if (heap->limit && (cur + bytes < cur || cur + bytes > heap->limit)) return false;
+    } while (!atomic_compare_exchange_weak_explicit(&heap->mapped, &cur, cur + bytes, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
 }
 
 static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
@@ -229,18 +238,19 @@ static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
         heap->fresh_pages = 0;
         heap->sweep_at = (uint32_t)(pages / 4 + 8 < UINT32_MAX ? pages / 4 + 8 : UINT32_MAX);
     }
-    if (over_limit(heap, bytes)) {
+    if (heap->first_class && !sg_heap_reserve(heap, bytes)) {
         sweep_emptied(heap, true);
-        if (over_limit(heap, bytes)) return NULL;
+        if (!sg_heap_reserve(heap, bytes)) return NULL;
     }
     _Atomic(uint8_t) *states = NULL;   /* secure builds: the page's slot states, all UNCARVED */
-    if (SG_SLOT_STATES && !(states = sg_arena_states_alloc(sg_page_capacity(cls)))) return NULL;
-    sg_page_t *page = sg_arena_alloc_span(sg_class_units[cls], states);
+    sg_page_t *page = NULL;
+    if (!SG_SLOT_STATES || (states = sg_arena_states_alloc(sg_page_capacity(cls))))
+        page = sg_arena_alloc_span(sg_class_units[cls], states);
     if (!page) {
         if (states) sg_arena_states_free(states, sg_page_capacity(cls));
+        if (heap->first_class) atomic_fetch_sub_explicit(&heap->mapped, bytes, memory_order_relaxed);
         return NULL;
     }
-    if (heap->first_class) atomic_fetch_add_explicit(&heap->mapped, bytes, memory_order_relaxed);
     sg_page_init(page, cls, heap);
     sg_queue_push_front(&heap->queue[cls], page);
     return page;

@@ -89,7 +89,12 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
         size_t need = size + SG_CANARY_OVERHEAD;
         if (need <= page->block_size && need * 2 > page->block_size) return sg_realloc_impl(p, size); /* in place */
     }
+    int saved = errno;
     void *q = sg_alloc_in(heap, size, false);
+    if (!q && size <= old && !sg_in_arena((uintptr_t)p) && (q = sg_large_shrink_in_place(p, size))) {
+        errno = saved;   /* no room for a new block beside it: a large block shrinks where it is */
+        return q;
+    }
     if (!q) return NULL;
     memcpy(q, p, old < size ? old : size);
     sg_free_into(heap, p);

@@ -264,6 +264,7 @@ void sg_heap_page_unfull(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_page_retire(sg_heap_t *heap, sg_page_t *page);
 void sg_heap_init(sg_heap_t *heap);
 bool sg_heap_make_room(sg_heap_t *heap);
+bool sg_heap_reserve(sg_heap_t *heap, size_t bytes);
 bool sg_heap_trim(sg_heap_t *heap);
 void sg_heap_orphan_pages(void);
 void sg_heap_orphan(sg_heap_t *heap);
@@ -336,6 +337,7 @@ void sg_recycle_unlock(void);
 /* ---- large blocks (large.c) ------------------------------------------------------------- */
 void *sg_large_alloc(size_t size, size_t alignment, bool zero);
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner);
+void *sg_large_alloc_reserved(size_t size, bool zero, sg_heap_t *owner, size_t reserved);
 void sg_large_discard_owned(sg_heap_t *owner);
 void sg_large_free(void *p);
 void sg_large_tick(void);
@@ -347,6 +349,7 @@ void sg_large_stats(size_t *count, size_t *bytes);
 bool sg_large_trim(void);
 /* large_grow.c: realloc of a large block */
 void *sg_large_realloc(void *p, size_t size);
+void *sg_large_shrink_in_place(void *p, size_t size);
 /* large_cache.c: fast builds' cache of freed large mappings; called with large.c's lock */
 #define SG_LARGE_CACHE_SLOTS 32
 typedef struct {

@@ -191,7 +191,7 @@ static bool near_map_limit(void) {
     return n;
 }
 
-static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
+static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner, size_t reserved) {
     /* A program's first allocation may be a large one: start-up (the process secret that keys
      * the canary below, the fork handlers that take large_mutex) must have run by now. An
      * atomic load once it has; false (ignored) inside start-up itself. */
@@ -224,7 +224,7 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
             /* markers just refused for good (locked memory): the layout without them */
             if (r == SG_FILL_FAILED && !sg_recycle_marked_ok()) {
                 errno = saved_errno;
-                return alloc_once(size, alignment, zero, owner);
+                return alloc_once(size, alignment, zero, owner, reserved);
             }
             goto nomem;
         }
@@ -314,7 +314,7 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         sg_os_unmap(map, map_size);
         goto nomem;
     }
-    if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size, memory_order_relaxed);
+    if (owner) atomic_fetch_add_explicit(&owner->mapped, map_size - reserved, memory_order_relaxed);   /* mod 2^n */
     VALGRIND_MALLOCLIKE_BLOCK((void *)user, size, 0, fresh || zero);
     (void)fresh;
     errno = saved_errno;
@@ -331,20 +331,30 @@ nomem:
  * the oldest go until what they held would fit the request. Not when all of them would not: a
  * request too large to map, which a program may pass on from its input, must not end the
  * quarantine. Then the allocation is tried once more. */
-void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
+static void *alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner, size_t reserved) {
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
     }
     int saved = errno;
-    void *p = alloc_once(size, alignment, zero, owner);
+    void *p = alloc_once(size, alignment, zero, owner, reserved);
     if (p || !SG_LARGE_QUARANTINE) return p;
     bool freed_some = sg_recycle_trim();
     if (near_map_limit()) freed_some |= flush_freed_ring();
     else freed_some |= flush_oldest_freed(size + alignment + 2 * SG_OS_HUGE);
     if (!freed_some) return NULL;
     errno = saved;
-    return alloc_once(size, alignment, zero, owner);
+    return alloc_once(size, alignment, zero, owner, reserved);
+}
+
+void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner) {
+    return alloc_owned(size, alignment, zero, owner, 0);
+}
+
+/* A limited heap's block, reserved bytes of it counted already (sg_heap_reserve): the block
+ * counts only the rest of what it maps. The caller takes the reservation back on failure. */
+void *sg_large_alloc_reserved(size_t size, bool zero, sg_heap_t *owner, size_t reserved) {
+    return alloc_owned(size, 0, zero, owner, reserved);
 }
 
 /* ---- free ---------------------------------------------------------------------------------- */

@@ -269,10 +269,30 @@ static void *large_realloc(void *p, size_t size) {
         sg_large_unlock();
     }
     void *q = owner ? sg_alloc_moving_from(owner, size) : sg_alloc(size);   /* large: stays in its heap */
-    if (!q) return NULL;
+    if (!q) return owner && size <= old ? sg_large_shrink_in_place(p, size) : NULL;
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);
     return q;
+}
+
+/* A limited heap's large block that would shrink by moving, when the heap has no room for the
+ * new block beside the old one: it keeps its mapping and its new end (as a block grown in place
+ * does, it then no longer ends at its guard: the bytes up to it are zeroed and checked at free).
+ * p, or NULL if p is no longer a registered block. */
+void *sg_large_shrink_in_place(void *p, size_t size) {
+    sg_large_lock();
+    sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
+    if (!e || size > e->size) {
+        sg_large_unlock();
+        return NULL;
+    }
+    size_t tail = e->size + sg_large_slack_len(e);   /* the block and its canary, zero past them */
+    if (HARDENED_LARGE) memset((char *)p + size, 0, tail - size);
+    VALGRIND_RESIZEINPLACE_BLOCK(p, e->size, size, 0);
+    sg_large_set_size(e, size, e->body_size);
+    if (HARDENED_LARGE) sg_large_slack_write(e);
+    sg_large_unlock();
+    return p;
 }
 
 /* A realloc that succeeds leaves errno as it found it, whatever failed on the way (a move the

@@ -422,6 +422,125 @@ static void test_destroyed_spans_come_back_clean(void) {
     CHECK(after <= before, "unpurged free memory grew from %zu to %zu bytes", before, after);
 }
 
+/* A limited heap whose small blocks another thread freed (plain free, delivered to the heap
+ * because their pages were full) makes room for a large block that needs the whole limit: it
+ * took those frees in only at its next small allocation, and refused. */
+static void *free_all(void *arg) {
+    void **b = arg;
+    for (int i = 0; i < 65; i++) sg_free(b[i]);
+    return NULL;
+}
+
+static void test_limit_counts_other_threads_frees(void) {
+    size_t limit = (size_t)256 << 10, guards = SG_GUARD_PAGES ? 2 * 4096 : 0;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    REQUIRE(h, "sg_heap_new_limited");
+    static void *b[65];
+    for (int i = 0; i < 65; i++) REQUIRE((b[i] = sg_heap_malloc(h, 1000)), "sg_heap_malloc %d", i);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, free_all, b) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    void *p = sg_heap_malloc(h, limit - guards);
+    CHECK(p != NULL, "a block of the whole limit after every block was freed: errno %d, mapped %zu", errno,
+          sg_heap_mapped(h));
+    sg_heap_destroy(h);
+}
+
+/* A large block that needs exactly the limit fits (fast builds counted two guard pages they do
+ * not map, and refused it). */
+static void test_limit_exact_large_block(void) {
+    size_t limit = (size_t)1 << 20, guards = SG_GUARD_PAGES ? 2 * 4096 : 0;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    REQUIRE(h, "sg_heap_new_limited");
+    void *p = sg_heap_malloc(h, limit - guards);
+    CHECK(p != NULL, "sg_heap_malloc(%zu) under a limit of %zu: errno %d", limit - guards, limit, errno);
+    CHECK(sg_heap_mapped(h) <= limit, "mapped %zu of %zu", sg_heap_mapped(h), limit);
+    sg_heap_destroy(h);
+}
+
+/* The heap's user fills it with large blocks up to its limit, again and again, while another
+ * thread plain-reallocs (allowed from any thread) four large blocks of the heap: the heap never
+ * maps past its limit (both threads checked it, then mapped: 9.3 MB of 8 MiB seen). */
+enum { RACE_LIMIT = 8 << 20, RACE_SHARED = 4 };
+static sg_heap_t *race_heap;
+static void *_Atomic race_handed[RACE_SHARED];
+static atomic_int race_stop;
+static atomic_size_t race_most;
+
+static void race_note(void) {
+    size_t m = sg_heap_mapped(race_heap), w = atomic_load(&race_most);
+    while (m > w && !atomic_compare_exchange_weak(&race_most, &w, m)) {}
+}
+
+static void *realloc_loop(void *arg) {
+    (void)arg;
+    uint64_t r = 99;
+    while (!atomic_load(&race_stop)) {
+        for (int i = 0; i < RACE_SHARED; i++) {
+            void *p = atomic_exchange(&race_handed[i], NULL);
+            if (!p) continue;
+            void *q = realloc(p, 600000 + (size_t)(rng_next(&r) % 600000));   /* large: stays in the heap */
+            race_note();
+            atomic_store(&race_handed[i], q ? q : p);
+        }
+    }
+    return NULL;
+}
+
+static void test_limit_holds_under_plain_realloc(void) {
+    race_heap = sg_heap_new_limited(RACE_LIMIT);
+    REQUIRE(race_heap, "sg_heap_new_limited");
+    for (int i = 0; i < RACE_SHARED; i++) REQUIRE((race_handed[i] = sg_heap_malloc(race_heap, 700000)), "malloc");
+    atomic_store(&race_stop, 0);
+    atomic_store(&race_most, 0);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, realloc_loop, NULL) == 0, "pthread_create");
+    static void *mine[16];
+    for (int round = 0; round < 2000; round++) {
+        int n = 0;
+        while (n < 16 && (mine[n] = sg_heap_malloc(race_heap, 500000))) {
+            n++;
+            race_note();
+        }
+        for (int i = 0; i < n; i++) sg_heap_free(race_heap, mine[i]);
+    }
+    atomic_store(&race_stop, 1);
+    pthread_join(t, NULL);
+    size_t most = atomic_load(&race_most);
+    printf("# most mapped seen: %zu of %d\n", most, RACE_LIMIT);
+    CHECK(most <= RACE_LIMIT, "the heap mapped %zu bytes, past its limit of %d", most, RACE_LIMIT);
+    for (int i = 0; i < RACE_SHARED; i++) free(race_handed[i]);
+    sg_heap_destroy(race_heap);
+}
+
+/* A limited heap's only large block shrinks with realloc while the heap has no room for a
+ * second block beside it: it shrinks in place (it failed with ENOMEM), contents kept, and its
+ * free still checks the bytes past its new end. */
+static void test_shrink_at_the_limit(void) {
+    size_t limit = (size_t)1 << 20;
+    sg_heap_t *h = sg_heap_new_limited(limit);
+    REQUIRE(h, "sg_heap_new_limited");
+    unsigned char *p = sg_heap_malloc(h, 1000000);
+    REQUIRE(p, "sg_heap_malloc(1000000)");
+    for (size_t i = 0; i < 1000000; i++) p[i] = (unsigned char)(i * 7);
+    errno = 1234;
+    unsigned char *q = sg_heap_realloc(h, p, 600000);
+    CHECK(q != NULL && errno == 1234, "sg_heap_realloc to 600000 at the limit: %p, errno %d", (void *)q, errno);
+    if (q) p = q;
+    q = realloc(p, 500000);   /* plain realloc, from the heap's user: a large block stays in the heap */
+    CHECK(q != NULL, "realloc to 500000 at the limit: errno %d", errno);
+    if (q) p = q;
+    q = sg_heap_realloc(h, p, 100);   /* a small block would need a page the limit has no room for */
+    CHECK(q != NULL, "sg_heap_realloc to 100 at the limit: errno %d", errno);
+    if (q) p = q;
+    bool same = true;
+    for (size_t i = 0; i < 100; i++) same &= p[i] == (unsigned char)(i * 7);
+    CHECK(same, "contents lost in the shrink");
+    CHECK(sg_malloc_usable_size(p) >= 100, "usable size %zu", sg_malloc_usable_size(p));
+    sg_heap_free(h, p);
+    sg_heap_destroy(h);
+}
+
 int main(void) {
     RUN(test_visit);
     RUN(test_visit_after_a_forged_link);
@@ -437,6 +556,10 @@ int main(void) {
     RUN(test_limit);
     RUN(test_limit_refills);
     RUN(test_limit_large_after_small_freed);
+    RUN(test_limit_counts_other_threads_frees);
+    RUN(test_limit_exact_large_block);
+    RUN(test_limit_holds_under_plain_realloc);
+    RUN(test_shrink_at_the_limit);
     RUN(test_blocks_freed_by_another_thread);
     return check_exit();
 }
