@@ -39,9 +39,9 @@ SG_API size_t sg_malloc_usable_size(const void *p);
 /* ---- first-class heaps ------------------------------------------------------------------------ */
 /* A heap owns its blocks: sg_heap_destroy frees all of them at once. Allocate from a heap (and
  * sg_heap_free into it) from one thread at a time; sg_free of a heap's block works from any
- * thread, and so does plain sg_realloc, whose new block, when it moves and is small, comes from
- * the calling thread's heap (a large one stays in the heap): sg_heap_realloc keeps a block in its
- * heap. Misuse is reported and aborts: a destroyed or invalid heap handle, a block of another
+ * thread, and so does plain sg_realloc: a heap's large block that moves stays in the heap if
+ * its new size is large, and a small block that moves goes to the calling thread's heap,
+ * whatever its new size; sg_heap_realloc keeps a block in its heap. Misuse is reported and aborts: a destroyed or invalid heap handle, a block of another
  * heap given to sg_heap_free or sg_heap_realloc. */
 typedef struct sg_heap_s sg_heap_t;
 SG_API sg_heap_t *sg_heap_new(void);
