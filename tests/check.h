@@ -249,6 +249,14 @@ static int check_in_child(int (*fn)(void), char *err, size_t cap)
     return waitpid(pid, &status, 0) == pid ? status : -1;
 }
 
+/* Misuse programs: the report must name exactly this pointer ("of 0x<hex> "); tests/run.sh
+ * reads the line from stdout, so it is flushed before the misuse. */
+static inline void report_names(const void *p)
+{
+    printf("# report names %p\n", p);
+    fflush(stdout);
+}
+
 /* A small xorshift generator, one state per caller, for reproducible random choices. */
 static inline uint64_t rng_next(uint64_t *s)
 {

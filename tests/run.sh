@@ -9,7 +9,9 @@
 #       exits non-zero without saying why is one failure, named after the case it was running.
 #   BUILD/tests/<variant>/misuse_<name>  built from tests/misuse/<name>.c, which carries
 #       "// expect: <ERE>": it passes when it dies by SIGABRT with a stderr line matching the ERE
-#       (anchored at the line start). In the fast variant a misuse that is not caught is listed
+#       (anchored at the line start). A program whose stdout says "# report names 0x<hex>" wants
+#       that exact address in the matching line ("of 0x<hex> "): a report naming another
+#       pointer fails. In the fast variant a misuse that is not caught is listed
 #       as "fast: not caught" (neither passed nor failed) unless the source says "// fast: expect".
 #       Exit status 77: the machine cannot run this misuse (skipped, neither passed nor failed).
 # Then, once (each handles the variants itself, given BUILD_DIR as $1):
@@ -27,7 +29,7 @@ set -u
 
 cd "$(dirname "$0")/.." || exit 2
 case ${1:-} in
-    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "tests/run.sh: unknown option $1 (usage: tests/run.sh [BUILD_DIR])" >&2; exit 2 ;;
 esac
 BUILD=${1:-build}
@@ -143,6 +145,12 @@ run_misuse() {
         return
     fi
     if [ "$rc" -eq 134 ] && grep -Eq -- "^($re)" "$err"; then
+        local named
+        named=$(sed -n 's/^# report names \(0x[0-9a-f]*\)$/\1/p' "$out" | head -n 1)
+        if [ -n "$named" ] && ! grep -E -- "^($re)" "$err" | grep -Fq -- " of $named "; then
+            fail "$label" "the report does not name $named: $(grep -E -m1 -- "^($re)" "$err")"
+            return
+        fi
         pass "$label"
         return
     fi

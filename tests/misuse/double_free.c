@@ -12,6 +12,7 @@ int main(void)
     /* through a volatile integer: the compiler must not see (or warn about) the second free */
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
+    report_names((void *)addr);
     free((void *)addr);
     printf("# the second free of %#lx returned\n", (unsigned long)addr);
     return 0;

@@ -20,6 +20,7 @@ int main(void)
                "as \"invalid free\"\n");
         return 0;
     }
+    report_names((void *)addr);
     free((void *)addr);
     printf("# the second free of %#lx returned\n", (unsigned long)addr);
     return 0;

@@ -11,6 +11,7 @@ int main(void)
     void *p = malloc(opaque_size(20 * 1024));
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
+    report_names((void *)addr);
     free((void *)addr);
     printf("# the second free of %#lx returned\n", (unsigned long)addr);
     return 0;

@@ -12,6 +12,7 @@ int main(void)
 {
     char *p = malloc(opaque_size(64));
     volatile uintptr_t addr = (uintptr_t)p + 16;
+    report_names((void *)addr);
     free((void *)addr);
     printf("# free of the interior pointer %#lx returned\n", (unsigned long)addr);
     free(p);

@@ -32,7 +32,7 @@ int main(void)
     char *p = malloc(opaque_size(56));   /* 64-byte slots (secure: 56 bytes and the canary) */
     volatile uintptr_t addr = never_used_slot(p);
     printf("# block %p, freeing the never-used slot %#lx\n", (void *)p, (unsigned long)addr);
-    fflush(stdout);
+    report_names((void *)addr);
     free((void *)addr);
     printf("# free of the never-used slot %#lx returned\n", (unsigned long)addr);
     free(p);

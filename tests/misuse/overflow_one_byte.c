@@ -14,6 +14,7 @@ int main(void)
     for (int i = 0; i < 64; i++)
         v[i] = 'x';
     v[64] = 'A';
+    report_names(p);
     free(p);
     printf("# free after a 1-byte overflow returned\n");
     return 0;

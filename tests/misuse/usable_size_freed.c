@@ -12,6 +12,7 @@ int main(void)
     void *p = malloc(opaque_size(64));
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
+    report_names((void *)addr);
     size_t n = malloc_usable_size((void *)addr);
     printf("# malloc_usable_size of the freed %#lx returned %zu\n", (unsigned long)addr, n);
     return 0;

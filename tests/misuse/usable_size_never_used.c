@@ -31,6 +31,7 @@ int main(void)
 {
     char *p = malloc(opaque_size(56));
     volatile uintptr_t addr = never_used_slot(p);
+    report_names((void *)addr);
     size_t n = malloc_usable_size((void *)addr);
     printf("# malloc_usable_size(%#lx) = %zu, returned\n", (unsigned long)addr, n);
     free(p);

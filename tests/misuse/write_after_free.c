@@ -24,6 +24,7 @@ int main(void)
     free(p);
     volatile char *v = (volatile char *)addr;
     v[16] = 'A';
+    report_names((void *)addr);
     if (slot_came_back(addr, 64, BATCH, ROUNDS))
         return 0;
     for (int i = 0; i < KEEP; i++)
