@@ -27,13 +27,7 @@ int main(void)
     }
     printf("# poisoned the link of %p with %p\n", victim, (void *)target);
     fflush(stdout);
-    for (int i = 0; i < ALLOCS; i++) {
-        void *q = malloc(opaque_size(64));
-        if ((uintptr_t)q == (uintptr_t)target) {
-            printf("# malloc %d returned the attacker's address %p\n", i, q);
-            return 0;
-        }
-    }
-    printf("# %d allocations without a report or the poisoned address\n", ALLOCS);
+    if (malloc_until(target, opaque_size(64), ALLOCS))
+        return 0;
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "misuse.h"
 
 enum { OWN = 3000, ALLOCS = 20000 };
 
@@ -47,14 +48,8 @@ int main(void)
     pthread_join(t, NULL);
     *(volatile uintptr_t *)addr = (uintptr_t)target;   /* the link of a block on the remote list */
     report_names((void *)addr);
-    for (int i = 0; i < ALLOCS; i++) {
-        void *q = malloc(opaque_size(64));
-        if ((uintptr_t)q == (uintptr_t)target) {
-            printf("# malloc %d returned the attacker's address %p\n", i, q);
-            return 0;
-        }
-    }
-    printf("# %d allocations without a report or the poisoned address\n", ALLOCS);
+    if (malloc_until(target, opaque_size(64), ALLOCS))
+        return 0;
     for (int i = 0; i < 64; i++)
         free(keep[i]);
     return 0;

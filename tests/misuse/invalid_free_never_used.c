@@ -10,22 +10,7 @@
 #include "../check.h"
 #include "internal.h"
 #include "slot.h"
-
-/* A carved slot of p's page that was never handed out: found in the page's slot states (the
- * secure build's; slots are carved 32 at a time, in random places of a 16 KiB window, and only
- * p was handed out). Without slot states: p's neighbour. */
-static uintptr_t never_used_slot(void *p)
-{
-#if SG_SLOT_STATES
-    sg_page_t *page = sg_page_of((uintptr_t)p);
-    for (uint32_t i = 0; i < page->capacity; i++) {
-        uintptr_t s = page->start + (uintptr_t)i * page->block_size;
-        if (s != (uintptr_t)p && sg_slot_state(page, i) == SG_SLOT_FREE)
-            return s;
-    }
-#endif
-    return (uintptr_t)p ^ 64;
-}
+#include "misuse.h"
 
 int main(void)
 {

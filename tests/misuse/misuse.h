@@ -9,6 +9,11 @@
  *   reexec_with_env(argv, "NAME=value")  re-execute this program with NAME=value in its
  *                                        environment unless it is already set so (slabguard reads
  *                                        its options at the first malloc)
+ *   never_used_slot(p)                   (programs that include internal.h and slot.h first) a
+ *                                        slot of p's page carved but never handed out, found in
+ *                                        the slot states; p ^ 64 without them
+ *   malloc_until(target, size, n)        up to n malloc(size): returns 1 (after saying so) if one
+ *                                        of them is target, 0 if none is
  *   poison_free_link(blocks, n, size, target)
  *                                        allocate and free n blocks of size (blocks: room for n),
  *                                        then overwrite the free-list link of one that sits on a
@@ -159,5 +164,33 @@ __attribute__((unused)) static char *grow_large(size_t size, size_t grown, volat
     }
     return q;
 }
+
+__attribute__((unused)) static int malloc_until(const void *target, size_t size, int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *q = malloc(size);
+        if ((uintptr_t)q == (uintptr_t)target) {
+            printf("# malloc %d returned the attacker's address %p\n", i, q);
+            return 1;
+        }
+    }
+    printf("# %d allocations without a report or the poisoned address\n", n);
+    return 0;
+}
+
+#ifdef SG_SLOT_STATES
+__attribute__((unused)) static uintptr_t never_used_slot(void *p)
+{
+#if SG_SLOT_STATES
+    sg_page_t *page = sg_page_of((uintptr_t)p);
+    for (uint32_t i = 0; i < page->capacity; i++) {
+        uintptr_t s = page->start + (uintptr_t)i * page->block_size;
+        if (s != (uintptr_t)p && sg_slot_state(page, i) == SG_SLOT_FREE)
+            return s;
+    }
+#endif
+    return (uintptr_t)p ^ 64;
+}
+#endif
 
 #endif /* SG_TEST_MISUSE_H */
