@@ -43,12 +43,12 @@ static int child(int n, size_t fixed)
     return 0;
 }
 
-/* A 150 MiB buffer allocated, filled and freed ten times. Secure builds keep a freed large
+/* A 150 MiB buffer allocated, filled and freed five times. Secure builds keep a freed large
  * block's range (inaccessible) in a ring of 64: under the limit the fourth malloc failed, the
  * address space held by the ranges of the first three. */
 static int child_reuse(void)
 {
-    enum { ROUNDS = 10 };
+    enum { ROUNDS = 5 };
     const size_t size = (size_t)150 << 20;
     for (int i = 0; i < ROUNDS; i++) {
         char *p = malloc(opaque_size(size));

@@ -496,7 +496,7 @@ static void test_limit_holds_under_plain_realloc(void) {
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, realloc_loop, NULL) == 0, "pthread_create");
     static void *mine[16];
-    for (int round = 0; round < 2000; round++) {
+    for (int round = 0; round < 800; round++) {
         int n = 0;
         while (n < 16 && (mine[n] = sg_heap_malloc(race_heap, 500000))) {
             n++;
