@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# fuzz/check-smoke.sh [BUILD_DIR]: about a minute of fuzzing, one core per variant.
+# fuzz/check-smoke.sh [BUILD_DIR]: about half a minute of fuzzing, one core per variant.
 # With AFL++ installed (scripts/deps.sh fuzz) it builds the AFL++ targets and runs
-# fuzz/run-afl.sh for $FUZZ_SMOKE_SECONDS (40); where AFL++ is missing or cannot run here it
+# fuzz/run-afl.sh for $FUZZ_SMOKE_SECONDS (30); where AFL++ is missing or cannot run here it
 # runs the replay driver's random-input loop (sgf-replay -r) as long instead.
 # "ok smoke <variant> ..." when nothing crashed; a crash is "not ok" with a command to reproduce.
 set -u
@@ -9,7 +9,7 @@ BUILD=${1:-${BUILD:-build}}
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$FUZZ_BIN"
 ulimit -c 0 2>/dev/null
-SMOKE=${FUZZ_SMOKE_SECONDS:-40}
+SMOKE=${FUZZ_SMOKE_SECONDS:-30}
 VARIANTS=${SG_TEST_VARIANTS:-secure fast}
 OUT=$FUZZ_BIN/smoke
 rm -rf "$OUT"
