@@ -146,7 +146,6 @@ SG_INLINE void free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) {
 }
 
 void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b) { free_block(heap, page, b); }
-void sg_free_remote(sg_page_t *page, sg_block_t *b) { free_remote(page, b); }
 
 /* A block leaving the quarantine (pushed out by a later free, or handed on) goes back to its
  * page; its first word is about to hold a link, which the write-after-free check cannot see

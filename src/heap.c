@@ -416,16 +416,11 @@ void sg_heap_orphan_pages(void) {
 }
 
 /* The blocks heap held back (its quarantine, the frees delivered to it) go to their pages as
- * other threads' frees; then the heap is empty, for the pool. */
+ * other threads' frees (the pages are orphans now, no longer heap's); then the heap is empty,
+ * for the pool. */
 void sg_heap_orphan(sg_heap_t *heap) {
     sg_quarantine_orphan(heap);
-    sg_block_t *b = atomic_exchange_explicit(&heap->thread_delayed, NULL, memory_order_acquire);
-    while (b) {
-        sg_page_t *page;
-        sg_block_t *next = delayed_next(b, &page);
-        sg_free_remote(page, b);
-        b = next;
-    }
+    sg_heap_collect_delayed(heap);
     sg_heap_init(heap);
 }
 

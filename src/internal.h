@@ -283,7 +283,6 @@ void sg_free_unlock(void);
 void sg_quarantine_hand_on(sg_heap_t *heap);
 bool sg_quarantine_drain(sg_heap_t *heap);
 void sg_quarantine_orphan(sg_heap_t *heap);
-void sg_free_remote(sg_page_t *page, sg_block_t *b);
 void sg_free_child_reseed(void);
 void sg_free_child_end_deliveries(void);
 void sg_free_into(sg_heap_t *heap, void *p);
