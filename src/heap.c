@@ -298,6 +298,7 @@ void *sg_heap_alloc_generic(sg_heap_t *heap, size_t size, unsigned cls) {
     if (sg_unlikely(++heap->slow_calls >= 256)) {   /* a clock read per 256: free memory keeps going back */
         heap->slow_calls = 0;
         sg_arena_tick();
+        sg_orphans_settle();
     }
     sg_heap_collect_delayed(heap);
     sg_page_t *page = find_page(heap, cls);
@@ -400,8 +401,9 @@ static void orphan_page(sg_page_t *page, void *arg) {
     (void)arg;
     sg_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
     if (!owner || !owner->orphaned) return;
-    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
-    atomic_store_explicit(&page->thread_free, (tf & ~(uintptr_t)3) | SG_TF_NEVER_DELAYED, memory_order_relaxed);
+    /* the child's threads may be freeing into the page: its mode changes with a swap once a
+     * delivery in flight has ended (it reads page->heap), and none starts after */
+    sg_page_set_delayed(page, SG_TF_NEVER_DELAYED, true);
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
     page->orphan = 1;
     page->in_full = 0;
@@ -432,6 +434,7 @@ void sg_heap_orphan(sg_heap_t *heap) {
  * true when a page went back. */
 bool sg_heap_sweep_abandoned(void) {
     bool any = false;
+    sg_orphans_settle();
     sg_mutex_lock(&abandoned_mutex);
     for (unsigned c = 0; c < SG_CLASS_COUNT && abandoned_count; c++) {
         for (sg_page_t *p = abandoned[c].first, *n; p; p = n) {

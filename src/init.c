@@ -111,7 +111,13 @@ static void thread_done(void *arg) {
  * a lock held by a thread that does not exist there. */
 unsigned sg_fork_epoch;
 
+/* Held while a forked child settles its orphans (sg_orphans_settle), and by fork: a fork never
+ * catches a settle halfway. */
+static pthread_mutex_t settle_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool orphans_pending;
+
 static void fork_prepare(void) {
+    sg_mutex_lock(&settle_mutex);
     sg_free_lock();
     sg_heaps_lock();
     sg_mutex_lock(&pool_mutex);
@@ -128,29 +134,44 @@ static void fork_parent(void) {
     sg_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
     sg_free_unlock();
+    sg_mutex_unlock(&settle_mutex);
 }
 /* The child has one thread, the one that forked: the heaps of the parent's others have no
  * owner here. Their pages become orphans, and what the heaps held back goes to them
  * (sg_heap_orphan_pages, heap.c): a child that frees what those threads allocated gets the
- * memory back (before, it kept every such page). */
-static void orphan_other_threads(void) {
+ * memory back (before, it kept every such page). The fork only marks those heaps; the work,
+ * which writes into every page their quarantines reach (copies of the parent's pages), waits
+ * for the child's first sweep, trim or statistics call, or its 256th slow-path malloc: a child
+ * that goes on to exec never does it (done in the fork, it took a child of a parent with 64
+ * threads 0.4 to 0.9 s to start). */
+static void mark_other_threads(void) {
     sg_heap_t *self = sg_tls_heap;
     bool any = false;
     sg_mutex_lock(&pool_mutex);
     for (sg_heap_t *h = live_first; h; h = h->live_next)
         if (h != self) h->orphaned = 1, any = true;
     sg_mutex_unlock(&pool_mutex);
-    if (!any) return;
-    sg_heap_orphan_pages();
-    for (;;) {
-        sg_mutex_lock(&pool_mutex);
-        sg_heap_t *h = live_first;
-        while (h && !h->orphaned) h = h->live_next;
-        sg_mutex_unlock(&pool_mutex);
-        if (!h) return;
-        sg_heap_orphan(h);   /* clears orphaned */
-        thread_heap_release(h);
+    if (any) atomic_store_explicit(&orphans_pending, true, memory_order_relaxed);
+}
+
+void sg_orphans_settle(void) {
+    if (sg_likely(!atomic_load_explicit(&orphans_pending, memory_order_relaxed))) return;
+    sg_mutex_lock(&settle_mutex);
+    if (atomic_exchange_explicit(&orphans_pending, false, memory_order_relaxed)) {
+        /* the child's own threads may be freeing into these pages meanwhile (heap.c,
+         * orphan_page); nobody else touches the marked heaps */
+        sg_heap_orphan_pages();
+        for (;;) {
+            sg_mutex_lock(&pool_mutex);
+            sg_heap_t *h = live_first;
+            while (h && !h->orphaned) h = h->live_next;
+            sg_mutex_unlock(&pool_mutex);
+            if (!h) break;
+            sg_heap_orphan(h);   /* clears orphaned */
+            thread_heap_release(h);
+        }
     }
+    sg_mutex_unlock(&settle_mutex);
 }
 
 static void fork_child(void) {
@@ -162,8 +183,9 @@ static void fork_child(void) {
     sg_mutex_unlock(&pool_mutex);
     sg_heaps_unlock();
     sg_free_unlock();
+    sg_mutex_unlock(&settle_mutex);
     sg_free_child_end_deliveries();
-    orphan_other_threads();
+    mark_other_threads();
     if (SG_SECURE) {
         /* new secrets for the pages the child creates from now on, and generators seeded from
          * them: slot order, quarantine exits and guard places differ from the parent's and

@@ -400,6 +400,9 @@ void sg_mutex_unlock(pthread_mutex_t *m);
 
 /* ---- init (init.c) ---------------------------------------------------------------------- */
 sg_heap_t *sg_init_thread(void);
+/* A forked child: the heaps of the parent's other threads, marked at the fork, are orphaned
+ * now (their pages and what they held back); nothing when there are none. */
+void sg_orphans_settle(void);
 sg_heap_t *sg_init_pool_get(void);
 void sg_init_pool_put(sg_heap_t *heap);
 bool sg_init_process(void);
