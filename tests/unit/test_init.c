@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,6 +76,50 @@ static int report_thp(void) {
     long grown = count_maps() - before;
     for (int i = 1; i < N; i += 2) free(b[i]);
     printf("hg=%d maps=%ld\n", hg, grown);
+    return 0;
+}
+
+/* Child mode: the resident memory (KiB) that 8 threads add, each freeing one block and then
+ * waiting, and 8 more after those exited (their heaps, and rings, reused). */
+static long resident_kib(void) {
+    long pages = 0, rss = 0;
+    int fd = open("/proc/self/statm", O_RDONLY);
+    char buf[128];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    if (sscanf(buf, "%ld %ld", &pages, &rss) != 2) return -1;
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+enum { RING_THREADS = 8 };
+static pthread_barrier_t ring_barrier;
+
+static void *free_once(void *arg) {
+    (void)arg;
+    free(opaque_ptr(malloc(opaque_size(16))));
+    pthread_barrier_wait(&ring_barrier);   /* all alive: measured */
+    pthread_barrier_wait(&ring_barrier);
+    return NULL;
+}
+
+static int report_ring(void) {
+    free(opaque_ptr(malloc(opaque_size(16))));
+    long grown[2];
+    for (int round = 0; round < 2; round++) {
+        pthread_t th[RING_THREADS];
+        pthread_barrier_init(&ring_barrier, NULL, RING_THREADS + 1);
+        long before = resident_kib();
+        for (int i = 0; i < RING_THREADS; i++)
+            if (pthread_create(&th[i], NULL, free_once, NULL) != 0) return 2;
+        pthread_barrier_wait(&ring_barrier);
+        grown[round] = resident_kib() - before;
+        pthread_barrier_wait(&ring_barrier);
+        for (int i = 0; i < RING_THREADS; i++) pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&ring_barrier);
+    }
+    printf("ring=%zu new=%ld reused=%ld\n", SG_QUARANTINE ? sg_tls_heap->quarantine_mask + 1 : 0, grown[0], grown[1]);
     return 0;
 }
 
@@ -192,9 +237,28 @@ static void test_thp_option(void) {
     child_mode = "SG_TEST_INIT_CHILD=1";
 }
 
+/* SLABGUARD_QUARANTINE=1048576 gives each thread a ring of 8 MiB: a thread that frees once must
+ * not make it resident (clearing it entry by entry did, 64 MiB for these 8 threads, and again
+ * for each heap reused). */
+static void test_large_ring_stays_unresident(void) {
+    child_mode = "SG_TEST_INIT_RING=1";
+    run_with(self, "SLABGUARD_QUARANTINE=1048576", out, sizeof out, err, sizeof err);
+    child_mode = "SG_TEST_INIT_CHILD=1";
+    size_t ring = 0;
+    long fresh = -1, reused = -1;
+    REQUIRE(sscanf(out, "ring=%zu new=%ld reused=%ld", &ring, &fresh, &reused) == 3, "child said: %s / %s", out, err);
+    printf("# 8 threads with a ring of %zu entries each: %ld KiB resident more, %ld KiB with their heaps reused\n",
+           ring, fresh, reused);
+    if (!SG_QUARANTINE) return;
+    CHECK(ring == 1048576, "SLABGUARD_QUARANTINE=1048576 not taken: %s", out);
+    CHECK(fresh < 16384 && reused < 16384, "a ring of 8 MiB became resident: %ld KiB for 8 new threads, %ld KiB reused",
+          fresh, reused);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     if (getenv("SG_TEST_INIT_THP")) return report_thp();
+    if (getenv("SG_TEST_INIT_RING")) return report_ring();
     if (getenv("SG_TEST_INIT_FIRST_LARGE")) return report_first_large();
     if (getenv("SG_TEST_INIT_CHILD")) return report();
     self = argv[0];
@@ -203,6 +267,7 @@ int main(int argc, char **argv) {
     RUN(test_unknown_option_warns);
     RUN(test_first_allocation_large);
     RUN(test_thp_option);
+    RUN(test_large_ring_stays_unresident);
     RUN(test_options_ignored_when_setgid);
     return check_exit();
 }
