@@ -72,7 +72,8 @@ typedef struct sg_page_s {
     uintptr_t start;             /* address of slot 0 */
     uint64_t div_inv;            /* the inverse of block_size's odd part, mod 2^64 */
     sg_keys_t keys;              /* free-link secrets of this page (encode.h) */
-    uint64_t canary_key;         /* canary and size-word secret, independent of the link keys */
+    uint64_t canary_key;         /* canary and size-word secrets, independent of the link keys: */
+    uint64_t canary_mul;         /* mixed per slot (slot.h, sg_slot_secret); odd */
     _Atomic(sg_heap_t *) heap;   /* owner, NULL when abandoned */
 #if SG_SLOT_STATES
     _Atomic(uint8_t) *state;     /* enum sg_slot_state per slot, out of line (arena.c) */
@@ -369,7 +370,7 @@ void sg_large_each_owned(sg_heap_t *owner, int (*fn)(void *block, size_t size, v
 /* ---- random (random.c) ------------------------------------------------------------------ */
 bool sg_random_init(void);
 void sg_random_rekey(void);
-void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uintptr_t page_addr);
+void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uint64_t *canary_mul, uintptr_t page_addr);
 SG_INLINE uint64_t sg_random_next(uint64_t *state) {
     /* wyrand: one multiply, good enough for slot choices; seeded from libsodium per thread */
     *state += 0xa0761d6478bd642fULL;

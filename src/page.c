@@ -35,7 +35,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->first_class = heap->first_class;
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     sg_arena_unlock();
-    sg_random_page_keys(&page->keys, &page->canary_key, page->start);
+    sg_random_page_keys(&page->keys, &page->canary_key, &page->canary_mul, page->start);
     atomic_fetch_add_explicit(&sg_stat_pages, 1, memory_order_relaxed);
 }
 

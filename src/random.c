@@ -29,16 +29,19 @@ static uint64_t derive(uint64_t a, uint64_t b) {
     return v;
 }
 
-/* Three independent secrets per page: reading a canary (an over-read) tells nothing about the
- * link keys, and the reverse. */
-void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uintptr_t page_addr) {
+/* Four independent secrets per page, two for the links and two for the canaries: reading a
+ * canary (an over-read) tells nothing about the link keys, and the reverse. */
+void sg_random_page_keys(sg_keys_t *out, uint64_t *canary_key, uint64_t *canary_mul, uintptr_t page_addr) {
     out->xor_key = out->add_key = 0;
-    *canary_key = 0;
+    *canary_key = *canary_mul = 0;
     if (SG_ENCODE_FREELIST) {
         out->xor_key = derive(page_addr, 1);
         out->add_key = derive(page_addr, 2) | 1u; /* never zero: the rotation must move bits */
     }
-    if (SG_CANARY) *canary_key = derive(page_addr, 4);
+    if (SG_CANARY) {
+        *canary_key = derive(page_addr, 4);
+        *canary_mul = derive(page_addr, 6) | 1u;   /* odd: the multiply loses no bit of the slot */
+    }
 }
 
 /* The canary key of one large block (large.c). */

@@ -33,12 +33,20 @@ SG_INLINE uint32_t sg_slot_index_of(const sg_page_t *page, const void *p) {
  *   [0, r) user data | [r, r+8) canary (4 bytes when only 4..7 are left) | ... | [bs-4, bs) r, encoded
  * The canary sits right after the requested bytes, so a 1-byte overflow changes it; its first
  * byte is zero so a string read running off the end stops there. */
-/* Per page secret, varied by slot so that no two canaries of a page are equal. */
+/* The slot's secret: its address mixed with the page's two keys, a 64x64->128-bit multiply
+ * folded to 64 bits. Not linear: one canary read through an over-read, with its slot's
+ * address, does not give the canary of any other slot (with the page key XORed with the
+ * shifted address, it gave every other slot's of the page). The canary is its bits 8..63 (the
+ * first byte zero), the size word's key its low 32 bits. */
+SG_INLINE uint64_t sg_slot_secret(const sg_page_t *page, const void *slot) {
+    unsigned __int128 m = (unsigned __int128)((uintptr_t)slot ^ page->canary_key) * page->canary_mul;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
 SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
-    return (page->canary_key ^ ((uintptr_t)slot << 8)) & ~(uint64_t)0xff;
+    return sg_slot_secret(page, slot) & ~(uint64_t)0xff;
 }
 SG_INLINE uint32_t sg_size_key(const sg_page_t *page, const void *slot) {
-    return (uint32_t)(page->canary_key >> 32) ^ (uint32_t)((uintptr_t)slot >> 4);
+    return (uint32_t)sg_slot_secret(page, slot);
 }
 SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
     if (!SG_CANARY) return;

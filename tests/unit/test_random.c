@@ -16,7 +16,11 @@ static void test_page_keys_differ(void) {
         CHECK(pa->keys.xor_key != pb->keys.xor_key, "two pages share a link key");
         CHECK(pa->keys.xor_key != pa->keys.add_key, "the two link keys of a page are equal");
     }
-    if (SG_CANARY) CHECK(pa->canary_key != pa->keys.xor_key && pa->canary_key != pb->canary_key, "canary keys");
+    if (SG_CANARY) {
+        CHECK(pa->canary_key != pa->keys.xor_key && pa->canary_key != pb->canary_key, "canary keys");
+        CHECK(pa->canary_mul != pa->canary_key && pa->canary_mul != pb->canary_mul && (pa->canary_mul & 1),
+              "canary multipliers");
+    }
     unsigned char zero[32] = { 0 };
     CHECK(memcmp(sg_ro.secret, zero, sizeof zero) != 0, "the process secret is zero");
     free(a);

@@ -27,6 +27,7 @@ static void fake_setup(size_t bs) {
     memset(&fake.heap, 0, sizeof fake.heap);
     fake.page.block_size = (uint32_t)bs;
     fake.page.canary_key = 0x9e3779b97f4a7c15ULL;
+    fake.page.canary_mul = 0xbf58476d1ce4e5b9ULL;
     memset(fake.slot + bs, 0xee, sizeof fake.slot - bs);   /* sentinel: a read of it is not zero */
 }
 
