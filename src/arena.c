@@ -46,13 +46,20 @@ static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta
 
 bool sg_arena_init(void) {
     /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR.
-     * Where the kernel will not reserve 64 GiB (ulimit -v, valgrind), ask for less, down to
-     * 64 MiB. Below 1 GiB, take half of the most it would give: so tight a limit on address
-     * space is shared with large blocks, the slot-state arrays and the program's own mappings,
-     * which an arena reserving all of it would starve (when the arena is full, small blocks are
-     * mapped directly, one by one). */
+     * Under a limit on address space (ulimit -v, RLIMIT_AS), take half of what is left of it:
+     * the limit is shared with large blocks, the slot-state arrays and the program's own
+     * mappings, which an arena reserving all it could would starve (when the arena is full,
+     * small blocks are mapped directly, one by one; before, under limits of 1.07 to 2.1 GiB it
+     * kept 1 GiB, and a 1.2 GB limit left large blocks 150 MB). Where the kernel will not
+     * reserve the size asked for otherwise (valgrind), ask for less, down to 64 MiB, and below
+     * 1 GiB take half of the most it would give. */
     uint64_t r = sg_random_seed_thread(&A);
     size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT, size = SG_ARENA_SIZE;
+    size_t left = sg_os_address_space_left();
+    if (left != SIZE_MAX && left / 2 < size) {
+        size = left / 2 > ARENA_MIN ? (left / 2) & ~(size_t)(SG_UNIT_SIZE - 1) : ARENA_MIN;
+        if (slack > size / 4) slack = (size / 4) & ~(size_t)(SG_UNIT_SIZE - 1);
+    }
     char *res = NULL;
     for (; size >= ARENA_MIN; size /= 2) {
         res = sg_os_reserve(size + slack, SG_UNIT_SIZE);
@@ -60,7 +67,7 @@ bool sg_arena_init(void) {
         slack /= 2;
         slack &= ~(SG_UNIT_SIZE - 1);
     }
-    if (res && size < ((size_t)1 << 30) && size / 2 >= ARENA_MIN) {
+    if (res && left == SIZE_MAX && size < ((size_t)1 << 30) && size / 2 >= ARENA_MIN) {
         sg_os_unmap(res, size + slack);
         size /= 2;
         if (slack > size) slack = size;   /* the random slack fits in what was given back */

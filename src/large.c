@@ -328,9 +328,10 @@ nomem:
  * mappings (vm.max_map_count), of which each block in the ring of freed blocks holds one: near
  * that limit the ring is emptied (its blocks unmapped: a late access still faults, but their
  * addresses may be handed out again), or from the address space those blocks hold (RLIMIT_AS):
- * the oldest go until what they held would fit the request. Not when all of them would not: a
- * request too large to map, which a program may pass on from its input, must not end the
- * quarantine. Then the allocation is tried once more. */
+ * the oldest go until what they held, with what the limit still allows, would fit the request.
+ * Not when all of them would not: a request too large to map, which a program may pass on from
+ * its input, must not end the quarantine. Fast builds give their cached mappings back (as
+ * malloc_trim does). Then the allocation is tried once more. */
 static void *alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner, size_t reserved) {
     if (size > SG_MAX_REQUEST || alignment > SG_MAX_REQUEST) {
         errno = ENOMEM;
@@ -338,10 +339,15 @@ static void *alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *ow
     }
     int saved = errno;
     void *p = alloc_once(size, alignment, zero, owner, reserved);
-    if (p || !SG_LARGE_QUARANTINE) return p;
-    bool freed_some = sg_recycle_trim();
-    if (near_map_limit()) freed_some |= flush_freed_ring();
-    else freed_some |= flush_oldest_freed(size + alignment + 2 * SG_OS_HUGE);
+    if (p) return p;
+    bool freed_some;
+    if (!SG_LARGE_QUARANTINE) {
+        freed_some = sg_large_trim();
+    } else {
+        freed_some = sg_recycle_trim();
+        if (near_map_limit()) freed_some |= flush_freed_ring();
+        else freed_some |= flush_oldest_freed(size + alignment + 2 * SG_OS_HUGE);
+    }
     if (!freed_some) return NULL;
     errno = saved;
     return alloc_once(size, alignment, zero, owner, reserved);
@@ -390,10 +396,12 @@ void sg_large_retire(const sg_large_entry_t *old) {
 }
 
 /* Unmap the oldest blocks of the ring of freed blocks until they held `need` bytes of address
- * space; none if the whole ring holds less. True if any went. */
+ * space, less what RLIMIT_AS still allows; none if the whole ring holds less. True if any went. */
 static bool flush_oldest_freed(size_t need) {
     sg_large_entry_t out[FREED_RING];
-    size_t n = 0, held = 0;
+    size_t n = 0, held = 0, left = sg_os_address_space_left();
+    if (left == SIZE_MAX || left >= need) left = 0;   /* the refusal was not for address space */
+    need -= left;
     sg_mutex_lock(&large_mutex);
     for (size_t i = 0; i < FREED_RING; i++) held += freed_ring[i].addr ? freed_ring[i].map_size : 0;
     for (size_t k = 0, got = 0; held >= need && k < FREED_RING && got < need; k++) {

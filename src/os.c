@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,4 +331,23 @@ size_t sg_os_max_map_count(void) {
     }
     cached = v ? v : 65530;
     return cached;
+}
+
+size_t sg_os_address_space_left(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    int saved = errno;
+    size_t pages = 0;
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = -1;
+    char buf[128];
+    if (fd >= 0) {
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+    }
+    for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) pages = pages * 10 + (size_t)(buf[i] - '0');
+    errno = saved;
+    if (n <= 0) return SIZE_MAX;
+    size_t used = pages * SG_OS_PAGE;
+    return (size_t)rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
 }

@@ -59,5 +59,8 @@ uint64_t sg_os_now_ms(void);
 /* vm.max_map_count, read once without allocating (65530 when it cannot be read). */
 size_t sg_os_mapping_count(void);
 size_t sg_os_max_map_count(void);
+/* Address space the process may still map under its RLIMIT_AS (the limit less VmSize, read
+ * without allocating); SIZE_MAX when there is no limit or it cannot be read. */
+size_t sg_os_address_space_left(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "../check.h"
+#include "os.h"
 #include "slabguard.h"
 
 enum { N = 200000, N_LARGE_LIMIT = 850000 };
@@ -63,6 +64,52 @@ static int child_reuse(void)
     return 0;
 }
 
+/* One block of `mib` MiB, filled and freed: under a limit of 1200 MiB the arena kept 1 GiB of
+ * it, and a 400 MiB block did not fit. */
+static int child_big(size_t mib)
+{
+    char *p = malloc(opaque_size(mib << 20));
+    if (p == NULL) {
+        printf("malloc(%zu MiB) = NULL (errno %d)\n", mib, errno);
+        return 1;
+    }
+    memset(p, 1, mib << 20);
+    free(p);
+    printf("done: %zu MiB\n", mib);
+    return 0;
+}
+
+/* Four blocks of 30 MiB, freed untouched (no pages to recycle: only address space), then one
+ * block 100 MiB larger than what the limit still allows: it fits only if the address space the
+ * freed blocks hold comes back (secure builds keep their ranges, inaccessible, in a ring of
+ * 64, which gave way only when it alone held the whole request; fast builds cache freed
+ * mappings, which they gave back only at malloc_trim). */
+static int child_freed_room(void)
+{
+    enum { K = 4 };
+    const size_t size = (size_t)30 << 20;
+    char *p[K];
+    for (int i = 0; i < K; i++) {
+        p[i] = malloc(opaque_size(size));
+        if (p[i] == NULL) {
+            printf("malloc(30 MiB) #%d = NULL (errno %d)\n", i, errno);
+            return 1;
+        }
+    }
+    for (int i = 0; i < K; i++)
+        free(p[i]);
+    size_t left = sg_os_address_space_left(), want = left + ((size_t)100 << 20);
+    char *q = malloc(opaque_size(want));
+    if (q == NULL) {
+        printf("malloc(%zu MiB) = NULL with %zu MiB left under the limit (errno %d)\n", want >> 20, left >> 20, errno);
+        return 1;
+    }
+    memset(q, 1, want);
+    free(q);
+    printf("done: %zu MiB with %zu MiB left\n", want >> 20, left >> 20);
+    return 0;
+}
+
 static void run_under(rlim_t limit, const char *mode)
 {
     int out[2], err[2];
@@ -104,16 +151,26 @@ static void test_most_of_a_larger_limit(void) { run_under((rlim_t)2 << 30, "chil
 
 static void test_large_blocks_reused_under_a_limit(void) { run_under((rlim_t)768 << 20, "child-reuse"); }
 
+static void test_arena_leaves_half_of_a_limit(void) { run_under((rlim_t)1200 << 20, "child-big"); }
+
+static void test_freed_blocks_give_way(void) { run_under((rlim_t)1 << 30, "child-freed-room"); }
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "child-reuse") == 0)
         return child_reuse();
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return child(N, 0);
+    if (argc > 1 && strcmp(argv[1], "child-big") == 0)
+        return child_big(400);
+    if (argc > 1 && strcmp(argv[1], "child-freed-room") == 0)
+        return child_freed_room();
     if (argc > 1 && strcmp(argv[1], "child-large") == 0)
         return child(N_LARGE_LIMIT, 1000);
     RUN(test_start_under_an_address_limit);
     RUN(test_most_of_a_larger_limit);
     RUN(test_large_blocks_reused_under_a_limit);
+    RUN(test_arena_leaves_half_of_a_limit);
+    RUN(test_freed_blocks_give_way);
     return check_exit();
 }
