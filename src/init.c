@@ -156,8 +156,8 @@ static void mark_other_threads(void) {
 
 void sg_orphans_settle(void) {
     if (sg_likely(!atomic_load_explicit(&orphans_pending, memory_order_relaxed))) return;
-    sg_mutex_lock(&settle_mutex);
-    if (atomic_exchange_explicit(&orphans_pending, false, memory_order_relaxed)) {
+    sg_mutex_lock(&settle_mutex);   /* a thread that comes while another settles waits for it */
+    if (atomic_load_explicit(&orphans_pending, memory_order_relaxed)) {
         /* the child's own threads may be freeing into these pages meanwhile (heap.c,
          * orphan_page); nobody else touches the marked heaps */
         sg_heap_orphan_pages();
@@ -170,6 +170,7 @@ void sg_orphans_settle(void) {
             sg_heap_orphan(h);   /* clears orphaned */
             thread_heap_release(h);
         }
+        atomic_store_explicit(&orphans_pending, false, memory_order_relaxed);
     }
     sg_mutex_unlock(&settle_mutex);
 }
