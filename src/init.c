@@ -177,14 +177,7 @@ void sg_orphans_settle(void) {
 
 static void fork_child(void) {
     sg_recycle_child_reset();
-    sg_recycle_unlock();
-    sg_large_unlock();
-    sg_arena_unlock();
-    sg_heap_unlock_all();
-    sg_mutex_unlock(&pool_mutex);
-    sg_heaps_unlock();
-    sg_free_unlock();
-    sg_mutex_unlock(&settle_mutex);
+    fork_parent();   /* the same unlocks, in the same order */
     sg_free_child_end_deliveries();
     mark_other_threads();
     if (SG_SECURE) {
