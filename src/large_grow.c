@@ -68,13 +68,17 @@ static void *grow_by_moving(const sg_large_entry_t *was, size_t size) {
     /* headroom: address space (inaccessible, costing nothing) for the block to grow to twice
      * its new size in place (grow_in_place); its first page is the trailing guard */
     size_t room = sg_large_page_round(off + (size <= SG_MAX_REQUEST / 2 ? 2 * size : size));
-    e.map_size = room + 2 * guard;
     /* a body of a huge page or more keeps its offset in one, so its pages move by whole page
      * tables (sg_os_congruent_hint); a smaller one that grows to one starts on one */
     bool keep = was->body_size >= SG_OS_HUGE;
     size_t lead = keep ? huge_lead(guard, was->body & (SG_OS_HUGE - 1)) : guard;
-    char *map = sg_os_reserve_accounted(e.map_size, keep || room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, lead);
+    char *map = sg_os_reserve_accounted(room + 2 * guard, keep || room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, lead);
+    if (!map && room > e.body_size) {   /* no headroom under an address-space limit: none, then */
+        room = e.body_size;
+        map = sg_os_reserve_accounted(room + 2 * guard, keep || room >= SG_OS_HUGE ? SG_OS_HUGE : SG_OS_PAGE, lead);
+    }
     if (!map) return NULL;
+    e.map_size = room + 2 * guard;
     char *body = map + guard;
     size_t lost_at, lost_len;
     if (!sg_recycle_move_body((char *)was->body, was->body_size, was->piece_pages, was->pieces, body, &lost_at,
@@ -126,6 +130,10 @@ static void *grow_marked(const sg_large_entry_t *was, size_t size) {
         return NULL;
     }
     char *map = sg_os_reserve_accounted(e.map_size, SG_OS_HUGE, guard);
+    if (!map && room > e.body_size) {   /* no headroom under an address-space limit */
+        e.map_size = sg_large_huge_round(lead + e.body_size) + 2 * guard;
+        map = sg_os_reserve_accounted(e.map_size, SG_OS_HUGE, guard);
+    }
     if (!map) return NULL;
     char *to = map + guard, *lost = NULL;
     uintptr_t body = (uintptr_t)to + lead, end = body + e.body_size, was_end = body + was->body_size;
@@ -228,6 +236,11 @@ static void *large_realloc(void *p, size_t size) {
          * other mappings is not moved by the kernel at every step */
         size_t new_map = sg_large_page_round(size <= SG_MAX_REQUEST / 2 ? size + size / 8 : size);
         void *q = sg_os_remap((void *)e->map, e->map_size, new_map);
+        if (!q && new_map > sg_large_page_round(size)) {
+            /* the kernel may refuse the eighth more (RLIMIT_AS, overcommit) and allow the size */
+            new_map = sg_large_page_round(size);
+            q = sg_os_remap((void *)e->map, e->map_size, new_map);
+        }
         if (q) {
             sg_os_huge(q, new_map);
             sg_large_entry_t ne = { .addr = (uintptr_t)q, .size = size, .map = (uintptr_t)q, .map_size = new_map,
@@ -269,16 +282,18 @@ static void *large_realloc(void *p, size_t size) {
         sg_large_unlock();
     }
     void *q = owner ? sg_alloc_moving_from(owner, size) : sg_alloc(size);   /* large: stays in its heap */
-    if (!q) return owner && size <= old ? sg_large_shrink_in_place(p, size) : NULL;
+    /* a shrink that finds no room for the copy (an address-space limit, a limited heap) keeps
+     * its block where it is */
+    if (!q) return size <= old ? sg_large_shrink_in_place(p, size) : NULL;
     memcpy(q, p, old < size ? old : size);
     sg_large_free(p);
     return q;
 }
 
-/* A limited heap's large block that would shrink by moving, when the heap has no room for the
- * new block beside the old one: it keeps its mapping and its new end (as a block grown in place
- * does, it then no longer ends at its guard: the bytes up to it are zeroed and checked at free).
- * p, or NULL if p is no longer a registered block. */
+/* A large block that would shrink by moving, when there is no room for the new block beside
+ * the old one (a limited heap, an address-space limit): it keeps its mapping and its new end (as
+ * a block grown in place does, it then no longer ends at its guard: the bytes up to it are
+ * zeroed and checked at free). p, or NULL if p is no longer a registered block. */
 void *sg_large_shrink_in_place(void *p, size_t size) {
     sg_large_lock();
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
@@ -287,7 +302,13 @@ void *sg_large_shrink_in_place(void *p, size_t size) {
         return NULL;
     }
     size_t tail = e->size + sg_large_slack_len(e);   /* the block and its canary, zero past them */
-    if (HARDENED_LARGE) memset((char *)p + size, 0, tail - size);
+    if (HARDENED_LARGE) {
+        memset((char *)p + size, 0, tail - size);
+        /* and the whole pages past the new end go back to the kernel (the canary written
+         * below comes after) */
+        uintptr_t from = sg_large_page_round((uintptr_t)p + size), to = (uintptr_t)p + tail;
+        if (from < to) sg_os_purge((void *)from, sg_large_page_round(to) - from);
+    }
     VALGRIND_RESIZEINPLACE_BLOCK(p, e->size, size, 0);
     sg_large_set_size(e, size, e->body_size);
     if (HARDENED_LARGE) sg_large_slack_write(e);

@@ -110,6 +110,90 @@ static int child_freed_room(void)
     return 0;
 }
 
+/* one byte a page, enough to see a page lost or moved to the wrong place */
+static bool page_marks_intact(const unsigned char *p, size_t n, size_t step)
+{
+    for (size_t i = 0; i < n; i += step)
+        if (p[i] != (unsigned char)(i / step * 7 + 1))
+            return false;
+    return true;
+}
+
+static void mark_pages(unsigned char *p, size_t n, size_t step)
+{
+    for (size_t i = 0; i < n; i += step)
+        p[i] = (unsigned char)(i / step * 7 + 1);
+}
+
+/* A 64 MiB block grown by realloc to more than the limit has room for beside it, though not
+ * more than it has for the growth alone. Fast builds move the mapping (mremap, charged for
+ * the growth only): they asked for an eighth more, which the kernel refused, and then copied,
+ * which did not fit either, and returned NULL. Secure builds move the block's pages into a new
+ * guarded range made before the old one goes: NULL, ENOMEM, the block intact (README). */
+static int child_grow(void)
+{
+    const size_t old = (size_t)64 << 20, step = 4096;
+    unsigned char *p = malloc(opaque_size(old));
+    if (p == NULL) {
+        printf("malloc(64 MiB) = NULL (errno %d)\n", errno);
+        return 1;
+    }
+    mark_pages(p, old, step);
+    size_t left = sg_os_address_space_left(), want = old + left - ((size_t)32 << 20);
+    errno = 0;
+    unsigned char *q = realloc(p, opaque_size(want));
+    int err = errno;
+    if (SG_CONFIG_SECURE ? q != NULL || err != ENOMEM : q == NULL) {
+        printf("realloc(64 MiB -> %zu MiB) with %zu MiB left = %p (errno %d)\n", want >> 20, left >> 20, (void *)q, err);
+        return 1;
+    }
+    if (q == NULL)
+        q = p;
+    if (!page_marks_intact(q, old, step)) {
+        printf("the block's contents changed (%s)\n", q == p ? "realloc failed" : "grown");
+        return 1;
+    }
+    free(q);
+    printf("done: %zu MiB with %zu MiB left\n", want >> 20, left >> 20);
+    return 0;
+}
+
+/* A block of most of what the limit leaves, shrunk by a third: the copy does not fit beside it.
+ * Secure builds, which shrink a large block by copying it to a block that ends at its guard,
+ * returned NULL with ENOMEM; now the block keeps its place (fast builds always did). */
+static int child_shrink(void)
+{
+    const size_t step = 4096;
+    size_t old = sg_os_address_space_left() / 4 * 3 & ~(step - 1), small = old / 3 * 2 & ~(step - 1);
+    unsigned char *p = malloc(opaque_size(old));
+    if (p == NULL) {
+        printf("malloc(%zu MiB) = NULL (errno %d)\n", old >> 20, errno);
+        return 1;
+    }
+    mark_pages(p, old, step);
+    errno = 0;
+    unsigned char *q = realloc(p, opaque_size(small));
+    if (q == NULL) {
+        printf("realloc(%zu MiB -> %zu MiB) = NULL (errno %d)\n", old >> 20, small >> 20, errno);
+        return 1;
+    }
+    if (errno != 0 || !page_marks_intact(q, small, step)) {
+        printf("after the shrink: errno %d, contents %s\n", errno, page_marks_intact(q, small, step) ? "kept" : "changed");
+        return 1;
+    }
+    mark_pages(q, small, step);   /* up to its new end, not past it: free checks what is */
+    q[small - 1] = 1;
+    free(q);
+    void *r = malloc(opaque_size(old));
+    if (r == NULL) {
+        printf("malloc(%zu MiB) after the free = NULL (errno %d)\n", old >> 20, errno);
+        return 1;
+    }
+    free(r);
+    printf("done: %zu MiB -> %zu MiB\n", old >> 20, small >> 20);
+    return 0;
+}
+
 static void run_under(rlim_t limit, const char *mode)
 {
     int out[2], err[2];
@@ -155,6 +239,10 @@ static void test_arena_leaves_half_of_a_limit(void) { run_under((rlim_t)1200 << 
 
 static void test_freed_blocks_give_way(void) { run_under((rlim_t)1 << 30, "child-freed-room"); }
 
+static void test_realloc_grows_past_half_of_what_is_left(void) { run_under((rlim_t)1200 << 20, "child-grow"); }
+
+static void test_realloc_shrinks_without_room_for_a_copy(void) { run_under((rlim_t)1200 << 20, "child-shrink"); }
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "child-reuse") == 0)
@@ -167,10 +255,16 @@ int main(int argc, char **argv)
         return child_freed_room();
     if (argc > 1 && strcmp(argv[1], "child-large") == 0)
         return child(N_LARGE_LIMIT, 1000);
+    if (argc > 1 && strcmp(argv[1], "child-grow") == 0)
+        return child_grow();
+    if (argc > 1 && strcmp(argv[1], "child-shrink") == 0)
+        return child_shrink();
     RUN(test_start_under_an_address_limit);
     RUN(test_most_of_a_larger_limit);
     RUN(test_large_blocks_reused_under_a_limit);
     RUN(test_arena_leaves_half_of_a_limit);
     RUN(test_freed_blocks_give_way);
+    RUN(test_realloc_grows_past_half_of_what_is_left);
+    RUN(test_realloc_shrinks_without_room_for_a_copy);
     return check_exit();
 }
