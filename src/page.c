@@ -255,7 +255,8 @@ static inline uint64_t last_words(const char *s, size_t bs) {
 #define SPAN_PAGES ((SG_MAX_SPAN_UNITS << SG_UNIT_SHIFT) / SG_OS_PAGE)
 static bool slots_need_scan(void) { return SG_ZERO_ON_FREE && SG_WRITE_AFTER_FREE; }
 
-static void waf_scan_slot(const sg_page_t *page, const sg_block_t *b, const unsigned char *resident) {
+static void waf_scan_slot(const sg_page_t *page, const sg_block_t *b, const unsigned char *resident,
+                          uintptr_t resident_from) {
     size_t bs = page->block_size;
     const char *s = (const char *)b;
     /* the rest of the first 16 bytes (on the link's page: resident) */
@@ -271,11 +272,11 @@ static void waf_scan_slot(const sg_page_t *page, const sg_block_t *b, const unsi
         uintptr_t a = (uintptr_t)(s + at);
         size_t step = SG_OS_PAGE - (a & (SG_OS_PAGE - 1));   /* slots are 16-byte aligned: so is a */
         if (step > end - at) step = end - at;
-        if (!resident || (resident[(a - page->start) / SG_OS_PAGE] & 1)) acc |= or_words(s + at, step);
+        if (!resident || (resident[(a - resident_from) / SG_OS_PAGE] & 1)) acc |= or_words(s + at, step);
         at += step;
     }
     uintptr_t last = (uintptr_t)(s + bs - 16);   /* 16 bytes on one page (16-byte aligned) */
-    if (bs >= 32 && (!resident || (resident[(last - page->start) / SG_OS_PAGE] & 1))) acc |= last_words(s, bs);
+    if (bs >= 32 && (!resident || (resident[(last - resident_from) / SG_OS_PAGE] & 1))) acc |= last_words(s, bs);
     if (sg_unlikely(acc != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
 }
 
@@ -307,7 +308,7 @@ void sg_page_release(sg_page_t *page) {
                 if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
                     sg_report_corrupt_list(b, page->block_size);
             }
-            if (scan) waf_scan_slot(page, b, resident);
+            if (scan) waf_scan_slot(page, b, resident, page->start);
             if (SG_ZERO_ON_FREE) {
                 memset(b, 0, sizeof(sg_block_t));
                 if (SG_CANARY) memset((char *)b + page->block_size - 4, 0, 4);
@@ -316,6 +317,9 @@ void sg_page_release(sg_page_t *page) {
 #if SG_SLOT_STATES
         memset((void *)page->state, 0, page->capacity);
 #endif
+        /* the next page on this span takes it to read zero where nobody wrote since
+         * (waf_scan_unused): unchecked, an orphan's may not */
+        if (!trusted && slots_need_scan()) sg_os_purge((void *)page->start, span);
     }
     page->free = page->local_free = NULL;
     atomic_store_explicit(&page->heap, NULL, memory_order_relaxed);
@@ -382,6 +386,23 @@ static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t li
     return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;
 }
 
+/* A slot larger than the check limit that was never handed out (no size word) on a page whose
+ * span held another page before: the span read zero when that page was given back
+ * (sg_page_release checked and cleared it, or purged it), so the slot reads zero throughout
+ * unless a dangling pointer into the old page wrote since. Read whole, as the release does:
+ * the pages of it that are resident (mincore; a purged page that nobody wrote reads zero, and
+ * reading it would fault the zero page in). A fresh span's never-used slot reads zero past
+ * the check limit: nobody had a pointer into it. */
+static void waf_scan_unused(const sg_page_t *page, const sg_block_t *b) {
+    unsigned char resident[(SG_MAX_CLASS + 2 * SG_OS_PAGE) / SG_OS_PAGE];
+    uintptr_t from = (uintptr_t)b & ~(uintptr_t)(SG_OS_PAGE - 1);
+    uintptr_t to = ((uintptr_t)b + page->block_size + SG_OS_PAGE - 1) & ~(uintptr_t)(SG_OS_PAGE - 1);
+    int saved = errno;
+    bool known = sg_os_resident((void *)from, to - from, resident);
+    errno = saved;
+    waf_scan_slot(page, b, known ? resident : NULL, from);
+}
+
 /* A slot being handed out was zeroed when it was freed; any non-zero byte past the link word
  * (and before the size word) was written after the free. */
 void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
@@ -399,7 +420,13 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         memcpy(&w, s + 8, 8);
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
-        if (SG_WAF_WHOLE && limit < bs - 16) limit = freed_extent(page, b, limit);
+        if (SG_WAF_WHOLE && limit < bs - 16) {
+            if (page->recycled && sg_size_word(page, b) == 0) {
+                waf_scan_unused(page, b);
+                return;
+            }
+            limit = freed_extent(page, b, limit);
+        }
         if (limit > 16) acc |= or_words(s + 16, limit - 16);
         if (limit == bs - 16) acc |= last_words(s, bs);
     }
