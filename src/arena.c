@@ -399,7 +399,6 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
     sg_page_t *head = NULL;
     sg_arena_lock();
     head = take_free(units);
-    bool recycled = head != NULL;
     if (!head) {
         size_t gap = want_guard(units);
         size_t at = A.frontier, end = at + units + gap;
@@ -415,9 +414,8 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
             A.frontier = end;
         }
     }
-    if (!head && cooling_flush_locked()) head = take_free(units), recycled = true;   /* out of room */
+    if (!head && cooling_flush_locked()) head = take_free(units);   /* out of room */
     if (head) {
-        head->recycled = recycled;
         uint8_t resident = head->dirty;   /* a dirty free span was never purged */
 #if SG_SLOT_STATES
         head->state = states;

@@ -85,7 +85,6 @@ typedef struct sg_page_s {
     uint32_t carved;             /* slots put into free lists since the page was made */
     uint8_t in_full;             /* in the heap's full queue */
     uint8_t orphan;              /* its heap's thread is not in this forked child (heap.c) */
-    uint8_t recycled;            /* arena: its span held a page before (page.c, waf_scan_unused) */
     uint32_t populated;          /* cold pages: bytes from the start faulted in ahead of carving */
     struct sg_page_s *next, *prev; /* heap queue, abandoned list or arena free list */
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */

@@ -386,13 +386,13 @@ static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t li
     return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;
 }
 
-/* A slot larger than the check limit that was never handed out (no size word) on a page whose
- * span held another page before: the span read zero when that page was given back
- * (sg_page_release checked and cleared it, or purged it), so the slot reads zero throughout
- * unless a dangling pointer into the old page wrote since. Read whole, as the release does:
- * the pages of it that are resident (mincore; a purged page that nobody wrote reads zero, and
- * reading it would fault the zero page in). A fresh span's never-used slot reads zero past
- * the check limit: nobody had a pointer into it. */
+/* A slot larger than the check limit with no size word: never handed out, or its size word was
+ * zeroed after the free (a second dangling write, past the freed block). A fresh span reads
+ * zero; a span that held another page before read zero when that page was given back
+ * (sg_page_release checked and cleared it, or purged it), unless a dangling pointer into the
+ * old page wrote since. Read whole, as the release does: the pages of it that are resident
+ * (mincore; a page nobody wrote since it was purged, or ever, reads zero, and reading it would
+ * fault the zero page in). Once per slot: its first hand-out writes the size word. */
 static void waf_scan_unused(const sg_page_t *page, const sg_block_t *b) {
     unsigned char resident[(SG_MAX_CLASS + 2 * SG_OS_PAGE) / SG_OS_PAGE];
     uintptr_t from = (uintptr_t)b & ~(uintptr_t)(SG_OS_PAGE - 1);
@@ -421,7 +421,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
         if (SG_WAF_WHOLE && limit < bs - 16) {
-            if (page->recycled && sg_size_word(page, b) == 0) {
+            if (sg_size_word(page, b) == 0) {
                 waf_scan_unused(page, b);
                 return;
             }
