@@ -7,7 +7,9 @@
  *       wait until a freed slot is handed out again. Blocks of one size are allocated a batch at
  *       a time and freed again, round after round, so the quarantine lets the slot go. Returns 1
  *       when a malloc returned addr without a report (that batch is left allocated: the caller
- *       is about to end), 0 if none did in `rounds` rounds; says which on stdout. */
+ *       is about to end), 0 if none did in `rounds` rounds; says which on stdout.
+ *   deep_write_until_back(zero_at)
+ *       a write 15000 bytes into a freed 20000-byte block, then slot_came_back (below). */
 #ifndef SG_TEST_SLOT_REUSE_H
 #define SG_TEST_SLOT_REUSE_H
 
@@ -51,6 +53,28 @@ __attribute__((unused)) static int slot_came_back(uintptr_t addr, size_t size, i
     }
     printf("# the slot %#lx never came back in %d allocations\n", (unsigned long)addr, rounds * batch);
     return 0;
+}
+
+/* write_after_free_deep and write_after_free_size_word_zeroed: a freed 20000-byte block written
+ * 15000 bytes in (and, if zero_at is not 0, 4 zero bytes at that offset), 16 blocks of its size
+ * kept live so its page is never given back, then blocks of its size come and go until its slot
+ * returns. */
+__attribute__((unused)) static void deep_write_until_back(size_t zero_at)
+{
+    enum { KEEP = 16, BATCH = 64, ROUNDS = 200 };
+    static void *keep[KEEP];
+    char *p = malloc(opaque_size(20000));
+    for (int i = 0; i < KEEP; i++)
+        keep[i] = malloc(opaque_size(20000));
+    volatile uintptr_t addr = (uintptr_t)p;
+    free(p);
+    ((volatile char *)addr)[15000] = 'A';
+    if (zero_at)
+        *(volatile uint32_t *)(addr + zero_at) = 0;
+    if (slot_came_back(addr, 20000, BATCH, ROUNDS))
+        return;
+    for (int i = 0; i < KEEP; i++)
+        free(keep[i]);
 }
 
 #endif

@@ -4,29 +4,11 @@
  * after it stay live, so its page is never given back (that would read the slot too): the
  * report comes from the hand-out. Blocks of the same size come and go until the slot returns. */
 // expect: slabguard: write after free of 0x[0-9a-f]+ \(size [0-9]+\)
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "../check.h"
 #include "slot_reuse.h"
 
-#define KEEP 16
-#define BATCH 64
-#define ROUNDS 200
-
 int main(void)
 {
-    static void *keep[KEEP];
-    char *p = malloc(opaque_size(20000));
-    for (int i = 0; i < KEEP; i++)
-        keep[i] = malloc(opaque_size(20000));
-    volatile uintptr_t addr = (uintptr_t)p;
-    free(p);
-    ((volatile char *)addr)[15000] = 'A';
-    if (slot_came_back(addr, 20000, BATCH, ROUNDS))
-        return 0;
-    for (int i = 0; i < KEEP; i++)
-        free(keep[i]);
+    deep_write_until_back(0);
     return 0;
 }
