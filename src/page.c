@@ -371,16 +371,14 @@ void sg_slot_zero_large(void *slot, size_t n) {
 /* ---- write-after-free check ---------------------------------------------------------------------- */
 /* How far the check at hand-out reads a slot larger than SG_WAF_CHECK_MAX: as far as the last
  * free zeroed it, the freed block and its canary (sg_slot_zero), found from the size word that
- * survives the free. A slot never handed out has none (zero): the first limit bytes. A size word
- * that no longer decodes was written after the free. Past the freed block, the slot is read when
- * its page is given back (waf_scan_slot). Without canaries there is no size word, and the free
- * zeroed the whole slot: all of it is read. */
+ * survives the free (a slot without one is waf_scan_unused's). A size word that no longer
+ * decodes was written after the free. Past the freed block, the slot is read when its page is
+ * given back (waf_scan_slot). Without canaries there is no size word, and the free zeroed the
+ * whole slot: all of it is read. */
 static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
     size_t bs = page->block_size;
     if (!SG_SIZE_WORD) return bs - 16;
-    uint32_t enc = sg_size_word(page, b);
-    if (enc == 0) return limit;
-    size_t r = enc ^ sg_size_key(page, b);
+    size_t r = sg_size_word(page, b) ^ sg_size_key(page, b);
     if (sg_unlikely(r + 8 > bs)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
     size_t end = (r + 8 + 15) & ~(size_t)15;
     return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;
@@ -421,7 +419,7 @@ void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b) {
         acc = w;
         size_t limit = bs - 16 < SG_WAF_CHECK_MAX ? bs - 16 : SG_WAF_CHECK_MAX;
         if (SG_WAF_WHOLE && limit < bs - 16) {
-            if (sg_size_word(page, b) == 0) {
+            if (SG_SIZE_WORD && sg_size_word(page, b) == 0) {
                 waf_scan_unused(page, b);
                 return;
             }
