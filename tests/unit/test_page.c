@@ -80,7 +80,8 @@ static void test_slot_order(void) {
     qsort(s, N, sizeof s[0], cmp_ptr);
     for (int i = 1; i < N; i++) REQUIRE(s[i] != s[i - 1], "block handed out twice");
     printf("# adjacent consecutive pairs: %d of %d\n", adjacent, N - 1);
-    if (SG_RANDOM_SLOTS) CHECK(adjacent < N / 50, "%d of %d consecutive pairs adjacent", adjacent, N - 1);
+    /* about 27 on average; under 2% (40) failed 1 run in 100 */
+    if (SG_RANDOM_SLOTS) CHECK(adjacent < N / 25, "%d of %d consecutive pairs adjacent", adjacent, N - 1);
     else CHECK(adjacent > N / 2, "fast build: only %d of %d pairs adjacent", adjacent, N - 1);
     for (int i = 0; i < N; i++) free(p[i]);
 }
