@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 static void test_slot_index_is_exact_for_every_class(void) {
@@ -84,6 +85,34 @@ static void test_slot_order(void) {
     if (SG_RANDOM_SLOTS) CHECK(adjacent < N / 25, "%d of %d consecutive pairs adjacent", adjacent, N - 1);
     else CHECK(adjacent > N / 2, "fast build: only %d of %d pairs adjacent", adjacent, N - 1);
     for (int i = 0; i < N; i++) free(p[i]);
+}
+
+/* A thread's first few blocks of a small size lie within the first 4 KiB of their page (at
+ * least 64 slots): random carving opens a page with a small window, so a thread with a few
+ * blocks of each size does not make four OS pages resident for each. With a 16 KiB window, 20
+ * picks among 512 slots of 32 bytes would all land in the first 128 about once in 10^12. */
+enum { FIRST_FEW = 20 };
+static void *first_blocks_of_a_thread(void *arg) {
+    void **p = arg;
+    for (int i = 0; i < FIRST_FEW; i++) p[i] = malloc(opaque_size(16));
+    return NULL;
+}
+static void test_first_window_is_small(void) {
+    void *p[FIRST_FEW];
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, first_blocks_of_a_thread, p) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    sg_page_t *pg = sg_page_of((uintptr_t)p[0]);
+    uint32_t bs = pg->block_size, window = 4096 / bs < 64 ? 64 : 4096 / bs;
+    uintptr_t last = 0;
+    for (int i = 0; i < FIRST_FEW; i++) {
+        REQUIRE(p[i] && sg_page_of((uintptr_t)p[i]) == pg, "block %d not in the page of the first", i);
+        if ((uintptr_t)p[i] > last) last = (uintptr_t)p[i];
+    }
+    uint32_t reach = (uint32_t)((last - pg->start) / bs) + 1;
+    printf("# %d blocks of %u-byte slots reach slot %u of the page (window %u)\n", FIRST_FEW, bs, reach, window);
+    CHECK(reach <= window, "the first %d blocks of a thread reach slot %u, past a first window of %u", FIRST_FEW, reach, window);
+    for (int i = 0; i < FIRST_FEW; i++) free(p[i]);
 }
 
 /* Every request size up to the largest class, filled to the byte, freed and handed out again:
@@ -254,6 +283,7 @@ static void test_purge_spares_spans_in_use(void) {
 }
 
 int main(void) {
+    RUN(test_first_window_is_small);   /* first: no thread has exited and handed its pages on */
     RUN(test_one_block_commits_its_pages);
     RUN(test_every_size_round_trip);
     RUN(test_state_arrays_packed_and_reused);
