@@ -23,7 +23,9 @@ extern "C" {
 /* ---- the malloc family ---------------------------------------------------------------------- */
 SG_API SG_MALLOC_ATTR void *sg_malloc(size_t size);
 SG_API void sg_free(void *p);
-/* C23's sized frees: as sg_free (the sizes are not checked). */
+/* C23's sized frees: as sg_free. The secure variant checks them: a size other than the one the
+ * block was allocated (or last reallocated) with, or an alignment it does not have, aborts with
+ * "wrong size at free" or "wrong alignment at free". The fast variant ignores both, as glibc. */
 SG_API void sg_free_sized(void *p, size_t size);
 SG_API void sg_free_aligned_sized(void *p, size_t alignment, size_t size);
 SG_API SG_MALLOC_ATTR void *sg_calloc(size_t count, size_t size);

@@ -128,9 +128,9 @@ static SG_NOINLINE void free_local_slow(sg_heap_t *heap, sg_page_t *page) {
     errno = saved;
 }
 
-static SG_NOINLINE void free_large(void *p) {
+static SG_NOINLINE void free_large(void *p, size_t expect, size_t align) {
     int saved = errno;
-    sg_large_free(p);
+    sg_large_free(p, expect, align);
     errno = saved;
 }
 
@@ -230,11 +230,14 @@ static SG_COLD _Noreturn void free_invalid(void *p) {
  * owner: the first-class heap the caller is the user of (sg_heap_free, sg_heap_realloc), whose
  * own ring delays the block; NULL: the calling thread's heap. A first-class heap's block freed
  * with plain free goes straight back to its page: a thread's ring must not hold blocks of a
- * heap that may be destroyed (and the heap's own ring belongs to the heap's one user). */
-SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
+ * heap that may be destroyed (and the heap's own ring belongs to the heap's one user).
+ * expect, align: the size and alignment free_sized or free_aligned_sized was given
+ * (SG_ANY_SIZE and 0 for free): with exact free checks, a block of another size or alignment
+ * is reported (after a double free, which is named as such). */
+SG_INLINE void free_impl(void *p, sg_heap_t *owner, size_t expect, size_t align) {
     uintptr_t a = (uintptr_t)p;
     if (sg_unlikely(!sg_in_arena(a))) {
-        if (p) free_large(p);
+        if (p) free_large(p, expect, align);
         return;
     }
     sg_page_t *page = sg_page_of(a);
@@ -251,6 +254,8 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     bool remote = quarantine && (atomic_load_explicit(&page->heap, memory_order_relaxed) != heap || page->first_class);
     size_t r = sg_slot_check_release(page, p, idx, !quarantine ? SG_SLOT_FREE
                                                    : remote  ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED);
+    if (SG_EXACT_FREE_CHECKS && expect != SG_ANY_SIZE && sg_unlikely(!sg_sized_free_ok(p, r, SG_CANARY, expect, align)))
+        sg_sized_free_mismatch(p, r, expect);
     sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
     if (quarantine) {
@@ -267,8 +272,25 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner) {
     free_block(heap, page, p);
 }
 
-void sg_free_impl(void *p) { free_impl(p, NULL); }
-void sg_free_into(sg_heap_t *heap, void *p) { free_impl(p, heap); }
+void sg_free_impl(void *p) { free_impl(p, NULL, SG_ANY_SIZE, 0); }
+void sg_free_into(sg_heap_t *heap, void *p) { free_impl(p, heap, SG_ANY_SIZE, 0); }
+
+/* C23's free_sized (alignment 0) and free_aligned_sized: the size must be the one the block was
+ * allocated (or last reallocated) with, and the block aligned as said. C23 makes anything else
+ * undefined; glibc ignores both. With exact free checks a mismatch is reported, as for any
+ * other invalid free: code that frees with the wrong size has lost track of what the block is. */
+void sg_free_sized_impl(void *p, size_t size, size_t alignment) {
+    /* an alignment that is no power of two fits no block: taken as one no block has */
+    if (alignment & (alignment - 1)) alignment = (size_t)1 << (sizeof(size_t) * 8 - 1);
+    if (!SG_EXACT_FREE_CHECKS) size = SG_ANY_SIZE;
+    free_impl(p, NULL, size, alignment ? alignment : 1);
+}
+
+/* "wrong size at free" names the size the block has; a right size at the wrong alignment is
+ * "wrong alignment at free". */
+_Noreturn void sg_sized_free_mismatch(const void *p, size_t size, size_t expect) {
+    sg_report_fatal(expect == size ? "wrong alignment at free" : "wrong size at free", p, size);
+}
 
 /* ---- usable size ---------------------------------------------------------------------------- */
 size_t sg_usable_size_impl(const void *p) {

@@ -302,7 +302,13 @@ void *sg_alloc_aligned(size_t alignment, size_t size);
 void *sg_alloc_zeroed(size_t count, size_t size);
 void *sg_realloc_impl(void *p, size_t size);
 void sg_free_impl(void *p);
-void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
+void sg_free_sized_impl(void *p, size_t size, size_t alignment);
+_Noreturn SG_COLD void sg_sized_free_mismatch(const void *p, size_t size, size_t expect);
+/* Is a block of size size at p what free_sized or free_aligned_sized said it is? Without
+ * canaries a slot knows only its own size (exact: false), and a size beyond it is wrong. */
+SG_INLINE bool sg_sized_free_ok(const void *p, size_t size, bool exact, size_t expect, size_t align) {
+    return (exact ? expect == size : expect <= size) && ((uintptr_t)p & (align - 1)) == 0;
+}void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
 size_t sg_usable_size_impl(const void *p);
 
 /* ---- slot hardening (slot.h, inline) ---------------------------------------------------- */
@@ -339,7 +345,11 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero);
 void *sg_large_alloc_owned(size_t size, size_t alignment, bool zero, sg_heap_t *owner);
 void *sg_large_alloc_reserved(size_t size, bool zero, sg_heap_t *owner, size_t reserved);
 void sg_large_discard_owned(sg_heap_t *owner);
-void sg_large_free(void *p);
+/* expect, align: the size and alignment the caller says the block has (free_sized,
+ * free_aligned_sized; sg_sized_free_mismatch), checked where exact free checks are on;
+ * SG_ANY_SIZE and 0: not said */
+#define SG_ANY_SIZE SIZE_MAX
+void sg_large_free(void *p, size_t expect, size_t align);
 void sg_large_tick(void);
 size_t sg_large_usable_size(const void *p);
 void sg_large_lock(void);

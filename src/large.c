@@ -439,10 +439,15 @@ static void retire_owned(const sg_large_entry_t *e) {
     sg_large_retire(e);
 }
 
-void sg_large_free(void *p) {
+void sg_large_free(void *p, size_t expect, size_t align) {
     sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     if (!e) sg_large_bad_pointer("invalid free", p);
+    if (SG_EXACT_FREE_CHECKS && expect != SG_ANY_SIZE && sg_unlikely(!sg_sized_free_ok(p, e->size, true, expect, align))) {
+        size_t size = e->size;
+        sg_mutex_unlock(&large_mutex);
+        sg_sized_free_mismatch(p, size, expect);
+    }
     sg_large_entry_t old = *e;
     sg_large_table_remove(e);
     sg_mutex_unlock(&large_mutex);

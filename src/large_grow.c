@@ -286,7 +286,7 @@ static void *large_realloc(void *p, size_t size) {
      * its block where it is */
     if (!q) return size <= old ? sg_large_shrink_in_place(p, size) : NULL;
     memcpy(q, p, old < size ? old : size);
-    sg_large_free(p);
+    sg_large_free(p, SG_ANY_SIZE, 0);
     return q;
 }
 

@@ -16,14 +16,10 @@ static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
 SG_EXPORT void *sg_malloc(size_t size) { return sg_alloc(size); }
 SG_EXPORT void sg_free(void *p) { sg_free_impl(p); }
-/* The size is not checked (as in glibc). */
-SG_EXPORT void sg_free_sized(void *p, size_t size) {
-    (void)size;
-    sg_free_impl(p);
-}
+/* The size (and alignment) are checked in secure builds (free.c); glibc ignores them. */
+SG_EXPORT void sg_free_sized(void *p, size_t size) { sg_free_sized_impl(p, size, 0); }
 SG_EXPORT void sg_free_aligned_sized(void *p, size_t alignment, size_t size) {
-    (void)alignment, (void)size;
-    sg_free_impl(p);
+    sg_free_sized_impl(p, size, alignment);
 }
 SG_EXPORT void *sg_calloc(size_t count, size_t size) { return sg_alloc_zeroed(count, size); }
 SG_EXPORT void *sg_realloc(void *p, size_t size) { return sg_realloc_impl(p, size); }

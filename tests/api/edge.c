@@ -566,8 +566,50 @@ static void test_mixed_entry_points(void)
         }
 }
 
+// ---- C23 sized frees -----------------------------------------------------------------------------
+
+#ifndef free_sized   /* glibc declares them from 2.41; tests/sg_names.h renames them */
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t alignment, size_t size);
+#endif
+
+/* free_sized with the size each block was last allocated or reallocated with, and
+ * free_aligned_sized with aligned_alloc's alignment and size, are plain frees (secure builds
+ * check both: tests/misuse/free_sized_wrong_*). Small, medium, large; malloc(0), calloc,
+ * realloc in place and moved, shrunk; NULL. */
+static void test_free_sized_right_sizes(void)
+{
+    const size_t sizes[] = {0, 1, 15, 64, 700, 4000, 5000, 90000, 300000, 2 << 20};
+    for (int round = 0; round < 3; round++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            size_t n = opaque_size(sizes[k]);
+            unsigned char *p = malloc(n);
+            REQUIRE(p != NULL, "malloc(%zu)", n);
+            free_sized(p, n);
+            p = calloc(n ? n : 1, 1);
+            REQUIRE(p != NULL, "calloc(%zu, 1)", n);
+            free_sized(p, n ? n : 1);
+            p = malloc(n);
+            REQUIRE(p != NULL, "malloc(%zu)", n);
+            size_t grown = n + n / 8 + 1, shrunk = n / 3;
+            p = realloc(p, grown);   /* in place or moved, depending on the slot */
+            REQUIRE(p != NULL, "realloc to %zu", grown);
+            p = realloc(p, shrunk ? shrunk : 1);
+            REQUIRE(p != NULL, "realloc to %zu", shrunk);
+            free_sized(p, shrunk ? shrunk : 1);
+            size_t al = (size_t)64 << (k % 7), an = (n + al - 1) / al * al;
+            p = aligned_alloc(al, an);
+            REQUIRE(p != NULL, "aligned_alloc(%zu, %zu)", al, an);
+            free_aligned_sized(p, al, an);
+        }
+    free_sized(NULL, 12);
+    free_aligned_sized(NULL, 64, 64);
+    CHECK(1, "every sized free returned");
+}
+
 int main(void)
 {
+    RUN(test_free_sized_right_sizes);
     RUN_API(test_malloc_zero);
     RUN_API(test_calloc_zero);
     RUN_API(test_free_null);
