@@ -255,7 +255,7 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner, size_t expect, size_t align)
     size_t r = sg_slot_check_release(page, p, idx, !quarantine ? SG_SLOT_FREE
                                                    : remote  ? SG_SLOT_QUARANTINED_REMOTE : SG_SLOT_QUARANTINED);
     if (SG_EXACT_FREE_CHECKS && expect != SG_ANY_SIZE && sg_unlikely(!sg_sized_free_ok(p, r, SG_CANARY, expect, align)))
-        sg_sized_free_mismatch(p, r, expect);
+        sg_sized_free_mismatch(p, r, sg_sized_free_size_ok(r, SG_CANARY, expect));
     sg_slot_zero(heap, page, p, r);
     sg_vg_free(page, p);
     if (quarantine) {
@@ -288,8 +288,8 @@ void sg_free_sized_impl(void *p, size_t size, size_t alignment) {
 
 /* "wrong size at free" names the size the block has; a right size at the wrong alignment is
  * "wrong alignment at free". */
-_Noreturn void sg_sized_free_mismatch(const void *p, size_t size, size_t expect) {
-    sg_report_fatal(expect == size ? "wrong alignment at free" : "wrong size at free", p, size);
+_Noreturn void sg_sized_free_mismatch(const void *p, size_t size, bool size_ok) {
+    sg_report_fatal(size_ok ? "wrong alignment at free" : "wrong size at free", p, size);
 }
 
 /* ---- usable size ---------------------------------------------------------------------------- */

@@ -303,11 +303,14 @@ void *sg_alloc_zeroed(size_t count, size_t size);
 void *sg_realloc_impl(void *p, size_t size);
 void sg_free_impl(void *p);
 void sg_free_sized_impl(void *p, size_t size, size_t alignment);
-_Noreturn SG_COLD void sg_sized_free_mismatch(const void *p, size_t size, size_t expect);
-/* Is a block of size size at p what free_sized or free_aligned_sized said it is? Without
+_Noreturn SG_COLD void sg_sized_free_mismatch(const void *p, size_t size, bool size_ok);
+/* Is the size of a block of size size what free_sized or free_aligned_sized said? Without
  * canaries a slot knows only its own size (exact: false), and a size beyond it is wrong. */
+SG_INLINE bool sg_sized_free_size_ok(size_t size, bool exact, size_t expect) {
+    return exact ? expect == size : expect <= size;
+}
 SG_INLINE bool sg_sized_free_ok(const void *p, size_t size, bool exact, size_t expect, size_t align) {
-    return (exact ? expect == size : expect <= size) && ((uintptr_t)p & (align - 1)) == 0;
+    return sg_sized_free_size_ok(size, exact, expect) && ((uintptr_t)p & (align - 1)) == 0;
 }void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
 size_t sg_usable_size_impl(const void *p);
 

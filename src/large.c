@@ -446,7 +446,7 @@ void sg_large_free(void *p, size_t expect, size_t align) {
     if (SG_EXACT_FREE_CHECKS && expect != SG_ANY_SIZE && sg_unlikely(!sg_sized_free_ok(p, e->size, true, expect, align))) {
         size_t size = e->size;
         sg_mutex_unlock(&large_mutex);
-        sg_sized_free_mismatch(p, size, expect);
+        sg_sized_free_mismatch(p, size, expect == size);
     }
     sg_large_entry_t old = *e;
     sg_large_table_remove(e);
