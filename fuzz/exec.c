@@ -74,6 +74,42 @@ static void take_as(sgf_op_t *op, sgf_slot_t *sl, void *p, size_t align, size_t 
     sl->req = op->size;
     sl->id = op->id;
     sl->occ = 1;
+    sl->align = align;
+    /* the size slabguard records is the request: calloc's and reallocarray's only when the
+     * harness's total divides evenly (op->size / op->n is what they ask for); pvalloc rounds */
+    switch (op->kind) {
+    case SGF_X_MALLOC:
+    case SGF_X_REALLOC: sl->sized = 1; break;
+    case SGF_X_CALLOC:
+    case SGF_X_REALLOCARRAY: sl->sized = op->n && op->size % op->n == 0; break;
+    case SGF_X_POSIX_MEMALIGN:
+    case SGF_X_ALIGNED_ALLOC:
+    case SGF_X_MEMALIGN:
+    case SGF_X_VALLOC: sl->sized = 2; break;
+    default: sl->sized = 0; break;
+    }
+}
+
+/* C23's sized frees: glibc has them from 2.41 (weak, so that older ones link and the harness
+ * frees plainly there); the sg_ API and a linked slabguard always. */
+#ifndef SGF_USE_SG_API
+void free_sized(void *p, size_t size) __attribute__((weak));
+void free_aligned_sized(void *p, size_t alignment, size_t size) __attribute__((weak));
+#endif
+static void (*volatile sized_free)(void *, size_t) = SGF_FN(free_sized);
+static void (*volatile aligned_sized_free)(void *, size_t, size_t) = SGF_FN(free_aligned_sized);
+
+/* Free the block of sl (already released): blocks of odd id go back through free_sized or
+ * free_aligned_sized with the size and alignment they were made with, which every variant must
+ * take as a plain free (secure builds check both). */
+static void free_slot_block(const sgf_slot_t *sl, void *p)
+{
+    if (p && (sl->id & 1) && sl->sized == 1 && sized_free)
+        sized_free(p, sl->req);
+    else if (p && (sl->id & 1) && sl->sized == 2 && aligned_sized_free)
+        aligned_sized_free(p, sl->align, sl->req);
+    else
+        SGF_FN(free)(p);
 }
 
 static void take(sgf_op_t *op, sgf_slot_t *sl, void *p, size_t align, size_t zero_bytes)
@@ -398,7 +434,7 @@ static void run_op(sgf_op_t *op)
         break;
     case SGF_X_FREE:
         if (sl->occ) {
-            SGF_FN(free)(release(sl));
+            free_slot_block(sl, release(sl));
             slot_clear(sl);
         } else {
             SGF_FN(free)(NULL);

@@ -74,6 +74,8 @@ typedef struct sgf_slot {
     uint32_t id;
     uint8_t occ;
     uint8_t hp; /* heap index of the block (1 + t * SGF_HEAPS + h), 0 for the plain heap */
+    uint8_t sized; /* how C23's sized frees may name it: 0 not, 1 free_sized, 2 free_aligned_sized */
+    size_t align;  /* its alignment, for free_aligned_sized */
 } sgf_slot_t;
 
 extern sgf_slot_t sgf_slots[SGF_LTHREADS][SGF_SLOTS];
