@@ -311,7 +311,8 @@ SG_INLINE bool sg_sized_free_size_ok(size_t size, bool exact, size_t expect) {
 }
 SG_INLINE bool sg_sized_free_ok(const void *p, size_t size, bool exact, size_t expect, size_t align) {
     return sg_sized_free_size_ok(size, exact, expect) && ((uintptr_t)p & (align - 1)) == 0;
-}void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
+}
+void sg_free_block(sg_heap_t *heap, sg_page_t *page, sg_block_t *b);
 size_t sg_usable_size_impl(const void *p);
 
 /* ---- slot hardening (slot.h, inline) ---------------------------------------------------- */
