@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/check-misuse.sh [BUILD_DIR]: the misuse harness against the secure variant only.
 # Every bug class (double free, interior free, overflow past the usable size, write after free,
-# invalid free, realloc after free) at sizes from 1 byte to past 1 MiB, each in a forked child:
+# invalid free, realloc after free, free_sized with a wrong size) at sizes from 1 byte to past 1 MiB, each in a forked child:
 # "ok misuse <class> size=<n> ..." when the child aborts with its class's report naming the pointer (or, for
 # overflow and write after free, faults on a guard page). Classes listed in
 # fuzz/misuse-known-gaps.txt pass as "# known gap"; a line says when a listed class is now caught.

@@ -21,7 +21,7 @@
 
 static const char *const class_names[SGF_MISUSE_COUNT] = {
     "double-free", "interior-free", "overflow", "write-after-free", "invalid-free",
-    "realloc-after-free",
+    "realloc-after-free", "sized-free",
 };
 
 static const char *const outcome_names[] = {"caught", "faulted", "aborted with another message",
@@ -112,6 +112,13 @@ static void poke(void *p, size_t off, size_t n, unsigned char v)
     for (size_t i = 0; i < n; i++)
         b[off + i] = v;
 }
+
+/* C23's free_sized: weak where the C library may lack it (glibc before 2.41), where the bug is
+ * then committed with free, which has no size to get wrong (not caught). */
+#ifndef SGF_USE_SG_API
+void free_sized(void *p, size_t size) __attribute__((weak));
+#endif
+static void (*volatile sized_free)(void *, size_t) = SGF_FN(free_sized);
 
 static void *victim(size_t size)
 {
@@ -216,6 +223,16 @@ static void commit_bug(int cls, unsigned param, size_t size)
         SGF_FN(free)(bad);
         break;
     }
+    case SGF_MISUSE_SIZED_FREE: {
+        void *p = victim(size);
+        size_t wrong = param & 1 ? size + 1 + param % 16 : size ? size - 1 : 1;
+        say(p, "free_sized of a %zu-byte block with size %zu", size, wrong);
+        if (sized_free)
+            sized_free(p, wrong);
+        else
+            SGF_FN(free)(p);
+        break;
+    }
     default: { /* SGF_MISUSE_REALLOC_AFTER_FREE */
         void *p = victim(size);
         say(p, "realloc of a freed %zu-byte block", size);
@@ -249,12 +266,14 @@ static void child(const uint8_t *data, size_t size, int cls, unsigned param, siz
  * or nothing). */
 static const char *const report_words[SGF_MISUSE_COUNT] = {
     "double free", "invalid free", "heap overflow", "write after free", "invalid free", "double free",
+    "wrong size at free",
 };
 static int report_matches(const char *line, int cls, const void *names, size_t size)
 {
     char want[128];
     int n = snprintf(want, sizeof want, "slabguard: %s of %p", report_words[cls], names);
-    if (cls == SGF_MISUSE_DOUBLE_FREE || cls == SGF_MISUSE_OVERFLOW || cls == SGF_MISUSE_REALLOC_AFTER_FREE)
+    if (cls == SGF_MISUSE_DOUBLE_FREE || cls == SGF_MISUSE_OVERFLOW || cls == SGF_MISUSE_REALLOC_AFTER_FREE ||
+        cls == SGF_MISUSE_SIZED_FREE)
         n += snprintf(want + n, sizeof want - (size_t)n, " (size %zu)", size);
     else
         n += snprintf(want + n, sizeof want - (size_t)n, " (size ");

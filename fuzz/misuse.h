@@ -21,6 +21,7 @@ enum sgf_misuse_class {
     SGF_MISUSE_INVALID_FREE,      /* free of a pointer malloc never returned (stack, static, mmap,
                                      the slot after a block) */
     SGF_MISUSE_REALLOC_AFTER_FREE,/* free(p); realloc(p, n) */
+    SGF_MISUSE_SIZED_FREE,        /* free_sized(p, n) with n other than the request */
     SGF_MISUSE_COUNT
 };
 
