@@ -90,12 +90,7 @@ static void take_as(sgf_op_t *op, sgf_slot_t *sl, void *p, size_t align, size_t 
     }
 }
 
-/* C23's sized frees: glibc has them from 2.41 (weak, so that older ones link and the harness
- * frees plainly there); the sg_ API and a linked slabguard always. */
-#ifndef SGF_USE_SG_API
-void free_sized(void *p, size_t size) __attribute__((weak));
-void free_aligned_sized(void *p, size_t alignment, size_t size) __attribute__((weak));
-#endif
+/* C23's sized frees (harness.h): NULL only with a C library that lacks them */
 static void (*volatile sized_free)(void *, size_t) = SGF_FN(free_sized);
 static void (*volatile aligned_sized_free)(void *, size_t, size_t) = SGF_FN(free_aligned_sized);
 

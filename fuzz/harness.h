@@ -50,6 +50,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void sgf_fail(const char *fmt, .
 #define SGF_FN(name) sg_##name
 #else
 #define SGF_FN(name) name
+/* C23's sized frees: glibc has them from 2.41. Weak, so that the harness links against an older
+ * one too, where their address is NULL and callers free plainly. */
+void free_sized(void *p, size_t size) __attribute__((weak));
+void free_aligned_sized(void *p, size_t alignment, size_t size) __attribute__((weak));
 #endif
 
 #endif /* SGF_HARNESS_H */

@@ -113,11 +113,8 @@ static void poke(void *p, size_t off, size_t n, unsigned char v)
         b[off + i] = v;
 }
 
-/* C23's free_sized: weak where the C library may lack it (glibc before 2.41), where the bug is
- * then committed with free, which has no size to get wrong (not caught). */
-#ifndef SGF_USE_SG_API
-void free_sized(void *p, size_t size) __attribute__((weak));
-#endif
+/* C23's free_sized (harness.h): NULL with a C library that lacks it (glibc before 2.41), where
+ * the bug is committed with free, which has no size to get wrong (not caught). */
 static void (*volatile sized_free)(void *, size_t) = SGF_FN(free_sized);
 
 static void *victim(size_t size)
