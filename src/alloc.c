@@ -35,7 +35,7 @@ static SG_NOINLINE void *alloc_large_or_fail(size_t size) {
     return sg_large_alloc(size, 0, false);
 }
 
-void *sg_alloc(size_t size) {
+SG_HOT_ENTRY void *sg_alloc(size_t size) {
     if (sg_likely(size <= SMALL_MAX_REQUEST))
         return heap_alloc_class(sg_tls_heap, size, sg_size_class_fast(size + SG_CANARY_OVERHEAD));
     return alloc_large_or_fail(size);

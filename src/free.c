@@ -272,7 +272,7 @@ SG_INLINE void free_impl(void *p, sg_heap_t *owner, size_t expect, size_t align)
     free_block(heap, page, p);
 }
 
-void sg_free_impl(void *p) { free_impl(p, NULL, SG_ANY_SIZE, 0); }
+SG_HOT_ENTRY void sg_free_impl(void *p) { free_impl(p, NULL, SG_ANY_SIZE, 0); }
 void sg_free_into(sg_heap_t *heap, void *p) { free_impl(p, heap, SG_ANY_SIZE, 0); }
 
 /* C23's free_sized (alignment 0) and free_aligned_sized: the size must be the one the block was

@@ -20,6 +20,10 @@
 #define sg_likely(x)   __builtin_expect(!!(x), 1)
 #define sg_unlikely(x) __builtin_expect(!!(x), 0)
 #define SG_NOINLINE    __attribute__((noinline))
+/* malloc's and free's bodies start on a cache line: where they fall otherwise moves with every
+ * unrelated change before them, and seed-burst (fast build) ran 5-7% slower for a 48-byte shift
+ * with the same instructions (alternated pinned runs, 2026-12-07). */
+#define SG_HOT_ENTRY   __attribute__((aligned(64)))
 #define SG_COLD        __attribute__((cold, noinline))
 #define SG_INLINE      static inline __attribute__((always_inline))
 #define SG_HIDDEN      __attribute__((visibility("hidden")))
