@@ -28,6 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* C23's sized frees, for the tests that call them: glibc declares them from 2.41; under
+ * tests/sg_names.h they are macros for the sg_ names. */
+#ifndef free_sized
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t alignment, size_t size);
+#endif
+
 #define CHECK_MAX_REPORTS 8 /* failures of one case echoed to stderr */
 
 static const char *check_case_name = "(no case)";

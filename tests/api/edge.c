@@ -568,11 +568,6 @@ static void test_mixed_entry_points(void)
 
 // ---- C23 sized frees -----------------------------------------------------------------------------
 
-#ifndef free_sized   /* glibc declares them from 2.41; tests/sg_names.h renames them */
-void free_sized(void *p, size_t size);
-void free_aligned_sized(void *p, size_t alignment, size_t size);
-#endif
-
 /* free_sized with the size each block was last allocated or reallocated with, and
  * free_aligned_sized with aligned_alloc's alignment and size, are plain frees (secure builds
  * check both: tests/misuse/free_sized_wrong_*). Small, medium, large; malloc(0), calloc,

@@ -8,11 +8,6 @@
 
 #include "../check.h"
 
-#ifndef free_sized   /* glibc declares them from 2.41; tests/sg_names.h renames them */
-void free_sized(void *p, size_t size);
-void free_aligned_sized(void *p, size_t alignment, size_t size);
-#endif
-
 int main(void)
 {
     void *aligned = aligned_alloc(64, opaque_size(64));

@@ -8,10 +8,6 @@
 
 #include "../check.h"
 
-#ifndef free_aligned_sized
-void free_aligned_sized(void *p, size_t alignment, size_t size);
-#endif
-
 int main(void)
 {
     void *p = aligned_alloc(64, opaque_size(192));

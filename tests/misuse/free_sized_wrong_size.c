@@ -7,10 +7,6 @@
 
 #include "../check.h"
 
-#ifndef free_sized   /* glibc declares it from 2.41; tests/sg_names.h renames it */
-void free_sized(void *p, size_t size);
-#endif
-
 int main(void)
 {
     void *p = malloc(opaque_size(64));

@@ -7,10 +7,6 @@
 
 #include "../check.h"
 
-#ifndef free_sized
-void free_sized(void *p, size_t size);
-#endif
-
 int main(void)
 {
     void *p = malloc(opaque_size(256 << 10));
