@@ -318,7 +318,10 @@ void sg_page_release(sg_page_t *page) {
                 if (sg_unlikely(next && !sg_page_is_slot(page, (uintptr_t)next)))
                     sg_report_corrupt_list(b, page->block_size);
             }
-            if (scan) waf_scan_slot(page, b, resident, page->start);
+            if (scan) {
+                waf_scan_slot(page, b, resident, page->start);
+                if (SG_CANARY) sg_slot_check_size_word(page, b, sg_slot_secret(page, b));
+            }
             if (SG_ZERO_ON_FREE) {
                 memset(b, 0, sizeof(sg_block_t));
                 if (SG_CANARY) memset((char *)b + page->block_size - 4, 0, 4);

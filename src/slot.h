@@ -48,16 +48,20 @@ SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
 SG_INLINE uint32_t sg_size_key(const sg_page_t *page, const void *slot) {
     return (uint32_t)sg_slot_secret(page, slot);
 }
-SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
+/* secret: sg_slot_secret(page, slot), when the caller has it already */
+SG_INLINE void sg_canary_write_secret(const sg_page_t *page, void *slot, size_t r, uint64_t secret) {
     if (!SG_CANARY) return;
     char *s = slot;
     size_t bs = page->block_size;
-    uint64_t c = sg_canary_value(page, slot);
+    uint64_t c = secret & ~(uint64_t)0xff;
     /* always 8 bytes (r + 8 <= bs): with only 4..7 bytes of room the last ones land on the
      * size word, written next. No branch on the size: random sizes made it a coin toss. */
     memcpy(s + r, &c, 8);
-    uint32_t enc = (uint32_t)r ^ sg_size_key(page, slot);
+    uint32_t enc = (uint32_t)r ^ (uint32_t)secret;
     memcpy(s + bs - 4, &enc, 4);
+}
+SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
+    if (SG_CANARY) sg_canary_write_secret(page, slot, r, sg_slot_secret(page, slot));
 }
 /* The size word as stored (0 in a slot never handed out), and the request size it encodes. */
 SG_INLINE uint32_t sg_size_word(const sg_page_t *page, const void *slot) {
@@ -249,6 +253,18 @@ done:
     if (sg_unlikely((acc[0] | acc[1]) != 0)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
 }
 
+/* The size word a free leaves in the slot (the block's request, encoded; 0 in a slot never
+ * handed out) is not zeroed, so the scan skips it: a dangling write that changed it, and
+ * nothing else, is caught here, as a word that no longer decodes to a size the slot can hold
+ * (a random value passes once in 2^32 / block size). A write of zeros there makes the slot look
+ * never handed out: that passes (SECURITY.md). secret: sg_slot_secret(page, slot). */
+SG_INLINE void sg_slot_check_size_word(const sg_page_t *page, void *slot, uint64_t secret) {
+    if (!SG_CANARY || !SG_WRITE_AFTER_FREE) return;
+    uint32_t enc = sg_size_word(page, slot);
+    if (sg_unlikely(enc != 0 && (size_t)(enc ^ (uint32_t)secret) + 8 > page->block_size))
+        sg_report_write_after_free(slot, page->block_size - SG_CANARY_OVERHEAD);
+}
+
 /* A slot leaving the quarantine is about to get a free-list link in its first word, which the
  * write-after-free scan cannot see through: check that word now. */
 SG_INLINE void sg_slot_check_first_word(const sg_page_t *page, void *slot) {
@@ -277,7 +293,9 @@ SG_INLINE void sg_slot_arm(sg_heap_t *heap, sg_page_t *page, sg_block_t *b, size
     }
     if (SG_WRITE_AFTER_FREE) sg_slot_check_zero(heap, page, b);
     if (SG_ZERO_ON_FREE) b->next.bits = 0;   /* no key material left in the slot */
-    sg_canary_write(page, b, r);
+    uint64_t secret = SG_CANARY ? sg_slot_secret(page, b) : 0;
+    if (SG_WRITE_AFTER_FREE) sg_slot_check_size_word(page, b, secret);
+    sg_canary_write_secret(page, b, r, secret);
     sg_vg_alloc(page, b, r, SG_ZERO_ON_FREE);
 }
 
