@@ -391,7 +391,7 @@ void sg_slot_zero_large(void *slot, size_t n) {
 static size_t freed_extent(const sg_page_t *page, const sg_block_t *b, size_t limit) {
     size_t bs = page->block_size;
     if (!SG_SIZE_WORD) return bs - 16;
-    size_t r = sg_size_word(page, b) ^ sg_size_key(page, b);
+    size_t r = sg_size_decode(sg_size_word(page, b), sg_size_key(page, b));
     if (sg_unlikely(r + 8 > bs)) sg_report_write_after_free(b, bs - SG_CANARY_OVERHEAD);
     size_t end = (r + 8 + 15) & ~(size_t)15;
     return end >= bs - 16 ? bs - 16 : end > limit ? end : limit;

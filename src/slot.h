@@ -48,6 +48,18 @@ SG_INLINE uint64_t sg_canary_value(const sg_page_t *page, const void *slot) {
 SG_INLINE uint32_t sg_size_key(const sg_page_t *page, const void *slot) {
     return (uint32_t)sg_slot_secret(page, slot);
 }
+/* The size word: the request XORed with the slot's key, then multiplied by an odd constant
+ * (undone by its inverse mod 2^32). With the XOR alone, a dangling write of one byte changed
+ * only those 8 bits of the decoded size, which often still fitted the slot: a smaller size that
+ * made the write-after-free check stop short of a second, deeper write (found by a red-team
+ * helper). Multiplied, a change to any one byte moves the decoded size past 128 KiB, whatever
+ * the byte, the key and the size (every one of 204 million tried); changes to more bytes pass
+ * about once in 2^32 / slot size. */
+#define SG_SIZE_MUL 0x9e3779b1u
+#define SG_SIZE_MUL_INV 0x0e8b2f51u
+_Static_assert((uint32_t)(SG_SIZE_MUL * SG_SIZE_MUL_INV) == 1u, "the size word's multiplier and its inverse");
+SG_INLINE uint32_t sg_size_encode(size_t r, uint32_t key) { return ((uint32_t)r ^ key) * SG_SIZE_MUL; }
+SG_INLINE size_t sg_size_decode(uint32_t enc, uint32_t key) { return (enc * SG_SIZE_MUL_INV) ^ key; }
 /* secret: sg_slot_secret(page, slot), when the caller has it already */
 SG_INLINE void sg_canary_write_secret(const sg_page_t *page, void *slot, size_t r, uint64_t secret) {
     if (!SG_CANARY) return;
@@ -57,7 +69,7 @@ SG_INLINE void sg_canary_write_secret(const sg_page_t *page, void *slot, size_t 
     /* always 8 bytes (r + 8 <= bs): with only 4..7 bytes of room the last ones land on the
      * size word, written next. No branch on the size: random sizes made it a coin toss. */
     memcpy(s + r, &c, 8);
-    uint32_t enc = (uint32_t)r ^ (uint32_t)secret;
+    uint32_t enc = sg_size_encode(r, (uint32_t)secret);
     memcpy(s + bs - 4, &enc, 4);
 }
 SG_INLINE void sg_canary_write(const sg_page_t *page, void *slot, size_t r) {
@@ -70,7 +82,7 @@ SG_INLINE uint32_t sg_size_word(const sg_page_t *page, const void *slot) {
     return enc;
 }
 SG_INLINE size_t sg_stored_size(const sg_page_t *page, const void *slot) {
-    return sg_size_word(page, slot) ^ sg_size_key(page, slot);
+    return sg_size_decode(sg_size_word(page, slot), sg_size_key(page, slot));
 }
 /* The requested size stored in the slot, or reports an overflow when the tail was trampled. */
 SG_INLINE size_t sg_canary_size(const sg_page_t *page, const void *slot) {
@@ -256,12 +268,13 @@ done:
 /* The size word a free leaves in the slot (the block's request, encoded; 0 in a slot never
  * handed out) is not zeroed, so the scan skips it: a dangling write that changed it, and
  * nothing else, is caught here, as a word that no longer decodes to a size the slot can hold
- * (a random value passes once in 2^32 / block size). A write of zeros there makes the slot look
- * never handed out: that passes (SECURITY.md). secret: sg_slot_secret(page, slot). */
+ * (any change to one byte; a random value passes once in 2^32 / block size). A write of zeros
+ * over the whole word makes the slot look never handed out: that passes (SECURITY.md). secret:
+ * sg_slot_secret(page, slot). */
 SG_INLINE void sg_slot_check_size_word(const sg_page_t *page, void *slot, uint64_t secret) {
     if (!SG_CANARY || !SG_WRITE_AFTER_FREE) return;
     uint32_t enc = sg_size_word(page, slot);
-    if (sg_unlikely(enc != 0 && (size_t)(enc ^ (uint32_t)secret) + 8 > page->block_size))
+    if (sg_unlikely(enc != 0 && sg_size_decode(enc, (uint32_t)secret) + 8 > page->block_size))
         sg_report_write_after_free(slot, page->block_size - SG_CANARY_OVERHEAD);
 }
 

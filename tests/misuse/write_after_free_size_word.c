@@ -1,8 +1,9 @@
 /* tests/misuse/write_after_free_size_word.c: a dangling write that changes only a freed 64-byte
  * block's size word (the last 4 bytes of its 80-byte slot, which the free leaves in place so a
- * later double free can name the size; the scan at hand-out skips it). Its top bit is flipped,
- * so it no longer decodes to a size the slot can hold. The malloc that hands the slot out again
- * reports it. (Before, the slot came back with the word as written, unseen.) */
+ * later double free can name the size; the scan at hand-out skips it): its lowest bit is
+ * flipped. The malloc that hands the slot out again reports it. (Before, the slot came back
+ * with the word as written, unseen; and while the word was the size XORed with a key, a change
+ * to one byte still decoded to a size the slot could hold: 64 became 65.) */
 // expect: slabguard: write after free of 0x[0-9a-f]+ \(size [0-9]+\)
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ int main(void)
     char *p = malloc(opaque_size(64));
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
-    *(volatile uint32_t *)(addr + SIZE_WORD) ^= 0x80000000u;
+    *(volatile uint8_t *)(addr + SIZE_WORD) ^= 1;
     report_names((void *)addr);
     if (slot_came_back(addr, 64, 200, 200))
         return 0;
