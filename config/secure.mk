@@ -21,3 +21,6 @@ SG_CONFIG_QUARANTINE_SLOTS := 256
 SG_CONFIG_GUARD_PAGES := true
 # Freed large blocks are kept PROT_NONE for a while instead of being reused at once.
 SG_CONFIG_LARGE_QUARANTINE := true
+# A span of the arena serves one size class for good: a page given back is reused only for its
+# own size (other sizes only once the arena is out of room).
+SG_CONFIG_CLASS_ISOLATION := true

@@ -16,6 +16,12 @@
 #define PURGE_DELAY_DEFAULT_MS 1000             /* older free spans are purged */
 #define PURGE_DELAY_MS (sg_ro.purge_delay_ms ? sg_ro.purge_delay_ms - 1 : PURGE_DELAY_DEFAULT_MS)
 #define FREE_LISTS (SG_MAX_SPAN_UNITS + 2)      /* lists 1..16 by length, 17 for longer spans */
+/* Size-class isolation: free spans are kept by the class they served (span_tag), and a span is
+ * taken again only for its own class while the arena has room: the address of a freed block
+ * only ever serves blocks of its size, so a dangling pointer into a page given back never
+ * reaches a block of another size, and spans of different classes never merge. */
+#define SPAN_TAGS (SG_CLASS_ISOLATION ? SG_CLASS_COUNT + 1 : 1)
+#define ANY_TAG SPAN_TAGS
 
 static pthread_mutex_t arena_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -26,7 +32,8 @@ static struct {
     size_t meta_committed;     /* bytes of the metadata region committed */
     size_t dirty_bytes;        /* free spans whose memory was not purged */
     size_t live_units;         /* units in spans handed out now */
-    sg_queue_t free_spans[FREE_LISTS];   /* by length (the last: longer ones); dirty first */
+    sg_queue_t free_spans[SPAN_TAGS][FREE_LISTS];   /* by tag, then length (the last: longer
+                                                     * ones); dirty first */
     sg_queue_t cooling;        /* destroyed heaps' spans, oldest first (sg_arena_cool_span) */
     size_t cooling_units;
     uint64_t last_purge_ms;
@@ -38,6 +45,7 @@ static struct {
 static bool states_init(void);
 static bool cooling_flush_locked(void);
 static unsigned list_of(size_t units);
+static sg_queue_t *list_for(const sg_page_t *head);
 
 static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit << SG_UNIT_SHIFT)); }
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
@@ -252,8 +260,9 @@ static void purge_locked(bool all, uint64_t now) {
     for (bool full = true; full;) {
         sg_page_t *batch[PURGE_BATCH];
         size_t n = 0;
-        for (unsigned u = 1; u < FREE_LISTS && n < PURGE_BATCH; u++) {
-            sg_page_t *p = A.free_spans[u].first, *oldest = NULL;
+        for (unsigned l = 0; l < SPAN_TAGS * FREE_LISTS && n < PURGE_BATCH; l++) {
+            if (l % FREE_LISTS == 0) continue;   /* length 0: no span */
+            sg_page_t *p = A.free_spans[l / FREE_LISTS][l % FREE_LISTS].first, *oldest = NULL;
             while (p && p->dirty) { oldest = p; p = p->next; }
             for (; oldest && n < PURGE_BATCH; oldest = oldest->prev) {
                 if (!all && now - oldest->freed_at_ms < PURGE_DELAY_MS && left <= goal) break;
@@ -263,7 +272,7 @@ static void purge_locked(bool all, uint64_t now) {
         }
         full = n == PURGE_BATCH;
         for (size_t i = 0; i < n; i++) {   /* clean spans go to the back: dirty ones stay first */
-            sg_queue_t *q = &A.free_spans[list_of(batch[i]->units)];
+            sg_queue_t *q = list_for(batch[i]);
             sg_queue_remove(q, batch[i]);
             sg_queue_push_back(q, batch[i]);
         }
@@ -335,6 +344,7 @@ static size_t want_guard(unsigned units) {
  * inside a free span may hold stale descriptors, which never describe a slot there (the slot
  * check compares the offset with the page's capacity). */
 static unsigned list_of(size_t units) { return units < FREE_LISTS - 1 ? (unsigned)units : FREE_LISTS - 1; }
+static sg_queue_t *list_for(const sg_page_t *head) { return &A.free_spans[head->span_tag][list_of(head->units)]; }
 
 static void mark_span(sg_page_t *head, size_t units) {
     head->kind = SG_PAGE_SMALL;
@@ -357,12 +367,12 @@ static void mark_free(sg_page_t *head, size_t units) {
 }
 
 static void free_list_remove(sg_page_t *head) {
-    sg_queue_remove(&A.free_spans[list_of(head->units)], head);
+    sg_queue_remove(list_for(head), head);
     if (head->dirty) A.dirty_bytes -= (size_t)head->units << SG_UNIT_SHIFT;
 }
 
 static void free_list_add(sg_page_t *head) {
-    sg_queue_t *q = &A.free_spans[list_of(head->units)];
+    sg_queue_t *q = list_for(head);
     if (head->dirty) {
         A.dirty_bytes += (size_t)head->units << SG_UNIT_SHIFT;
         sg_queue_push_front(q, head);
@@ -371,11 +381,12 @@ static void free_list_add(sg_page_t *head) {
     }
 }
 
-/* A free span of at least `units`: the exact length first, then the shortest longer one (a
- * dirty span first within a list: its memory is still resident). */
-static sg_page_t *take_free(size_t units) {
+/* A free span of at least `units` and of tag `tag` (ANY_TAG: of any): the exact length first,
+ * then the shortest longer one (a dirty span first within a list: its memory is still
+ * resident). */
+static sg_page_t *take_free_tagged(size_t units, unsigned tag) {
     for (unsigned l = list_of(units); l < FREE_LISTS; l++) {
-        for (sg_page_t *p = A.free_spans[l].first; p; p = p->next) {
+        for (sg_page_t *p = A.free_spans[tag][l].first; p; p = p->next) {
             if (p->units < units) continue;
             free_list_remove(p);
             if (p->units > units) {       /* split: the rest stays free, after the guard flag */
@@ -383,6 +394,7 @@ static sg_page_t *take_free(size_t units) {
                 rest->dirty = p->dirty;
                 rest->freed_at_ms = p->freed_at_ms;
                 rest->guarded = p->guarded;
+                rest->span_tag = p->span_tag;
                 mark_free(rest, p->units - units);
                 free_list_add(rest);
                 p->guarded = 0;
@@ -393,12 +405,24 @@ static sg_page_t *take_free(size_t units) {
     return NULL;
 }
 
-/* states: the slot-state array of the page this span becomes (NULL in fast builds), set
- * before the span is marked in use, so a descriptor that says SMALL always has its own. */
-sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
+static sg_page_t *take_free(size_t units, unsigned tag) {
+    for (unsigned t = tag == ANY_TAG ? 0 : tag; t < (tag == ANY_TAG ? SPAN_TAGS : tag + 1); t++) {
+        sg_page_t *p = take_free_tagged(units, t);
+        if (p) return p;
+    }
+    return NULL;
+}
+
+/* A span for a page of class cls. states: the slot-state array of the page this span becomes
+ * (NULL in fast builds), set before the span is marked in use, so a descriptor that says SMALL
+ * always has its own. With class isolation, a free span of another class is taken only once
+ * the arena is out of room (a program's mallocs keep working, isolated or not); the span then
+ * serves cls. */
+sg_page_t *sg_arena_alloc_span(unsigned units, unsigned cls, _Atomic(uint8_t) *states) {
     sg_page_t *head = NULL;
+    unsigned tag = SG_CLASS_ISOLATION ? cls + 1 : 0;
     sg_arena_lock();
-    head = take_free(units);
+    head = take_free(units, tag);
     if (!head) {
         size_t gap = want_guard(units);
         size_t at = A.frontier, end = at + units + gap;
@@ -414,8 +438,10 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
             A.frontier = end;
         }
     }
-    if (!head && cooling_flush_locked()) head = take_free(units);   /* out of room */
+    if (!head && cooling_flush_locked()) head = take_free(units, tag);   /* out of room */
+    if (!head && SG_CLASS_ISOLATION) head = take_free(units, ANY_TAG);
     if (head) {
+        head->span_tag = (uint8_t)tag;
         uint8_t resident = head->dirty;   /* a dirty free span was never purged */
 #if SG_SLOT_STATES
         head->state = states;
@@ -439,7 +465,9 @@ sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states) {
 static sg_page_t *free_before(sg_page_t *head) {
     if (head == sg_ro.meta) return NULL;
     sg_page_t *last = head - 1, *h = last->kind == SG_PAGE_TAIL ? last - last->head_offset : last;
-    if (h->kind != SG_PAGE_UNUSED || h->units == 0 || h->guarded || h->cooling || h + h->units != head) return NULL;
+    if (h->kind != SG_PAGE_UNUSED || h->units == 0 || h->guarded || h->cooling || h + h->units != head ||
+        h->span_tag != head->span_tag)
+        return NULL;
     return h;
 }
 
@@ -506,7 +534,7 @@ static bool free_span_locked(sg_page_t *head, uint64_t now, bool clean) {
     sg_page_t *next = head + units;
     bool dirty = !clean;
     if (!head->guarded && (size_t)(next - sg_ro.meta) < A.frontier && next->kind == SG_PAGE_UNUSED &&
-        next->units > 0 && !next->cooling) {
+        next->units > 0 && !next->cooling && next->span_tag == head->span_tag) {
         dirty |= next->dirty;
         free_list_remove(next);
         units += next->units;

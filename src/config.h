@@ -37,6 +37,9 @@
 #ifndef SG_CONFIG_LARGE_QUARANTINE
 #define SG_CONFIG_LARGE_QUARANTINE SG_CONFIG_SECURE
 #endif
+#ifndef SG_CONFIG_CLASS_ISOLATION
+#define SG_CONFIG_CLASS_ISOLATION SG_CONFIG_SECURE
+#endif
 
 /* ---- mitigations (each one switchable alone) ---------------------------------------------- */
 #define SG_SECURE               (SG_CONFIG_SECURE != 0)
@@ -53,6 +56,7 @@
 #define SG_QUARANTINE           (SG_QUARANTINE_SLOTS > 0)
 #define SG_GUARD_PAGES          (SG_CONFIG_GUARD_PAGES != 0)
 #define SG_LARGE_QUARANTINE     (SG_CONFIG_LARGE_QUARANTINE != 0)
+#define SG_CLASS_ISOLATION      (SG_CONFIG_CLASS_ISOLATION != 0)
 
 _Static_assert(!SG_WRITE_AFTER_FREE || SG_ZERO_ON_FREE,
                "the write-after-free check needs zero-on-free (it looks for non-zero bytes)");

@@ -253,7 +253,7 @@ static sg_page_t *fresh_page(sg_heap_t *heap, unsigned cls) {
     _Atomic(uint8_t) *states = NULL;   /* secure builds: the page's slot states, all UNCARVED */
     sg_page_t *page = NULL;
     if (!SG_SLOT_STATES || (states = sg_arena_states_alloc(sg_page_capacity(cls))))
-        page = sg_arena_alloc_span(sg_class_units[cls], states);
+        page = sg_arena_alloc_span(sg_class_units[cls], cls, states);
     if (!page) {
         if (states) sg_arena_states_free(states, sg_page_capacity(cls));
         if (heap->first_class) atomic_fetch_sub_explicit(&heap->mapped, bytes, memory_order_relaxed);

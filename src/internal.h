@@ -69,6 +69,8 @@ typedef struct sg_page_s {
     uint8_t div_shift;           /* block_size = odd << div_shift */
     uint8_t cold;                /* its memory was not resident when the page was made */
     uint8_t cooling;             /* arena: a destroyed heap's span, not reusable yet */
+    uint8_t span_tag;            /* arena: 1 + the class the span serves for good (class
+                                  * isolation), 0 without it */
     uint32_t units;              /* span length in arena units */
     uint32_t head_offset;        /* tail units: distance back to the head unit */
     uint32_t block_size;
@@ -196,7 +198,7 @@ SG_INLINE unsigned sg_size_class_fast(size_t need) {
 
 /* ---- arena (arena.c) -------------------------------------------------------------------- */
 bool sg_arena_init(void);
-sg_page_t *sg_arena_alloc_span(unsigned units, _Atomic(uint8_t) *states);
+sg_page_t *sg_arena_alloc_span(unsigned units, unsigned cls, _Atomic(uint8_t) *states);
 void sg_arena_free_span(sg_page_t *head);
 void sg_arena_cool_span(sg_page_t *head);
 _Atomic(uint8_t) *sg_arena_states_alloc(uint32_t capacity);

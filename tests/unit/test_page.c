@@ -213,13 +213,13 @@ static void test_new_span_shows_no_slots_before_init(void) {
     unsigned cls = sg_size_class(16 + SG_CANARY_OVERHEAD);
     uint32_t cap = sg_page_capacity(cls);
     _Atomic(uint8_t) *st = SG_SLOT_STATES ? sg_arena_states_alloc(cap) : NULL;
-    sg_page_t *a = sg_arena_alloc_span(sg_class_units[cls], st);
+    sg_page_t *a = sg_arena_alloc_span(sg_class_units[cls], cls, st);
     REQUIRE(a != NULL, "a span");
     sg_page_init(a, cls, sg_tls_heap);
     REQUIRE(a->capacity == cap, "capacity %u, want %u", a->capacity, cap);
     sg_page_release(a);   /* its span (and state array) go back */
     st = SG_SLOT_STATES ? sg_arena_states_alloc(cap) : NULL;
-    sg_page_t *b = sg_arena_alloc_span(sg_class_units[cls], st);
+    sg_page_t *b = sg_arena_alloc_span(sg_class_units[cls], cls, st);
     REQUIRE(b != NULL, "a span");
     CHECK(b->capacity == 0, "a span just handed out shows %u slots (the page before it: %s)", b->capacity,
           b == a ? "the same span" : "another span");
@@ -260,7 +260,7 @@ static void test_purge_spares_spans_in_use(void) {
     static sg_page_t *span[N];
     size_t unit = SG_UNIT_SIZE, pages = unit / SG_OS_PAGE;
     for (int i = 0; i < N; i++) {
-        span[i] = sg_arena_alloc_span(1, NULL);
+        span[i] = sg_arena_alloc_span(1, 0, NULL);
         REQUIRE(span[i], "span %d", i);
         memset((void *)span_addr(span[i]), 0x77, unit);
     }
