@@ -123,6 +123,21 @@ void *sg_alloc_aligned(size_t alignment, size_t size) {
 }
 
 /* ---- realloc ------------------------------------------------------------------------------ */
+/* The size of block p (non-null), checked as realloc checks it: a block freed already is a
+ * double free (realloc frees its argument), a pointer slabguard never returned an invalid free,
+ * a trampled canary an overflow. For sg_heap_realloc, which reported a freed block as a "use
+ * after free" (malloc_usable_size's words) where plain realloc says "double free". */
+size_t sg_realloc_old_size(void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (!sg_in_arena(a)) return sg_large_realloc_size(p);
+    sg_page_t *page = sg_page_of(a);
+    uint32_t idx;
+    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx)))
+        sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
+    sg_vg_open_tail(page, p);
+    return sg_slot_check_live(page, p, idx);
+}
+
 void *sg_realloc_impl(void *p, size_t size) {
     if (!p) return sg_alloc(size);
     if (size == 0) {

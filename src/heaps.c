@@ -83,7 +83,7 @@ void *sg_heap_realloc(sg_heap_t *heap, void *p, size_t size) {
         sg_free_into(heap, p);
         return NULL;
     }
-    size_t old = sg_usable_size_impl(p);
+    size_t old = sg_realloc_old_size(p);
     if (sg_in_arena((uintptr_t)p)) {
         sg_page_t *page = sg_page_of((uintptr_t)p);
         size_t need = size + SG_CANARY_OVERHEAD;

@@ -362,6 +362,8 @@ void sg_large_discard_owned(sg_heap_t *owner);
 void sg_large_free(void *p, size_t expect, size_t align);
 void sg_large_tick(void);
 size_t sg_large_usable_size(const void *p);
+size_t sg_large_realloc_size(const void *p);
+size_t sg_realloc_old_size(void *p);
 void sg_large_lock(void);
 void sg_large_unlock(void);
 bool sg_large_owner_is(const void *p, const sg_heap_t *heap);

@@ -488,6 +488,17 @@ bool sg_large_owner_is(const void *p, const sg_heap_t *heap) {
     return ok;
 }
 
+/* The size of large block p as realloc finds it: a block not registered is reported as realloc
+ * reports it (a double free when it was freed: realloc frees its argument). */
+size_t sg_large_realloc_size(const void *p) {
+    sg_mutex_lock(&large_mutex);
+    sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
+    if (!e) sg_large_bad_pointer("invalid free", p);
+    size_t n = e->size;
+    sg_mutex_unlock(&large_mutex);
+    return n;
+}
+
 size_t sg_large_usable_size(const void *p) {
     sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
