@@ -9,7 +9,11 @@
  *       when a malloc returned addr without a report (that batch is left allocated: the caller
  *       is about to end), 0 if none did in `rounds` rounds; says which on stdout.
  *   deep_write_until_back(zero_at)
- *       a write 15000 bytes into a freed 20000-byte block, then slot_came_back (below). */
+ *       a write 15000 bytes into a freed 20000-byte block, then slot_came_back (below).
+ *   freed_among_neighbours() / small_write_until_back(addr)
+ *       a freed 64-byte block among 100 live ones of its size (its page never empties, so it is
+ *       never given back): its address; then, once the caller wrote into it, slot_came_back
+ *       with batches of 200 for 200 rounds, and the neighbours freed. */
 #ifndef SG_TEST_SLOT_REUSE_H
 #define SG_TEST_SLOT_REUSE_H
 
@@ -75,6 +79,27 @@ __attribute__((unused)) static void deep_write_until_back(size_t zero_at)
         return;
     for (int i = 0; i < KEEP; i++)
         free(keep[i]);
+}
+
+enum { SMALL_KEEP = 100 };
+static void *small_keep[SMALL_KEEP];
+
+__attribute__((unused)) static uintptr_t freed_among_neighbours(void)
+{
+    for (int i = 0; i < SMALL_KEEP; i++)
+        small_keep[i] = malloc(opaque_size(64));
+    char *p = malloc(opaque_size(64));
+    volatile uintptr_t addr = (uintptr_t)p;
+    free(p);
+    return addr;
+}
+
+__attribute__((unused)) static void small_write_until_back(uintptr_t addr)
+{
+    if (slot_came_back(addr, 64, 200, 200))
+        return;
+    for (int i = 0; i < SMALL_KEEP; i++)
+        free(small_keep[i]);
 }
 
 #endif

@@ -10,24 +10,12 @@
 #include "../check.h"
 #include "slot_reuse.h"
 
-#define KEEP 100   /* live neighbours: the page never empties, so it is never given back */
-#define BATCH 200
-#define ROUNDS 200
-
 int main(void)
 {
-    static void *keep[KEEP];
-    for (int i = 0; i < KEEP; i++)
-        keep[i] = malloc(opaque_size(64));
-    char *p = malloc(opaque_size(64));
-    volatile uintptr_t addr = (uintptr_t)p;
-    free(p);
+    uintptr_t addr = freed_among_neighbours();
     volatile char *v = (volatile char *)addr;
     v[16] = 'A';
     report_names((void *)addr);
-    if (slot_came_back(addr, 64, BATCH, ROUNDS))
-        return 0;
-    for (int i = 0; i < KEEP; i++)
-        free(keep[i]);
+    small_write_until_back(addr);
     return 0;
 }

@@ -12,22 +12,10 @@
 #include "../check.h"
 #include "slot_reuse.h"
 
-#define KEEP 100
-#define BATCH 200
-#define ROUNDS 200
-
 int main(void)
 {
-    static void *keep[KEEP];
-    for (int i = 0; i < KEEP; i++)
-        keep[i] = malloc(opaque_size(64));
-    char *p = malloc(opaque_size(64));
-    volatile uintptr_t addr = (uintptr_t)p;
-    free(p);
+    uintptr_t addr = freed_among_neighbours();
     *(volatile uint64_t *)addr = 0x4141414141414141u;
-    if (slot_came_back(addr, 64, BATCH, ROUNDS))
-        return 0;
-    for (int i = 0; i < KEEP; i++)
-        free(keep[i]);
+    small_write_until_back(addr);
     return 0;
 }
