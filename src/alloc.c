@@ -123,19 +123,24 @@ void *sg_alloc_aligned(size_t alignment, size_t size) {
 }
 
 /* ---- realloc ------------------------------------------------------------------------------ */
-/* The size of block p (non-null), checked as realloc checks it: a block freed already is a
- * double free (realloc frees its argument), a pointer slabguard never returned an invalid free,
- * a trampled canary an overflow. For sg_heap_realloc, which reported a freed block as a "use
- * after free" (malloc_usable_size's words) where plain realloc says "double free". */
-size_t sg_realloc_old_size(void *p) {
+/* The size of small block p (in the arena), checked as realloc checks it: a block freed already
+ * is a double free (realloc frees its argument), a pointer slabguard never returned an invalid
+ * free, a trampled canary an overflow. Its page in *pagep. */
+SG_INLINE size_t small_old_size(void *p, sg_page_t **pagep) {
     uintptr_t a = (uintptr_t)p;
-    if (!sg_in_arena(a)) return sg_large_realloc_size(p);
-    sg_page_t *page = sg_page_of(a);
+    sg_page_t *page = *pagep = sg_page_of(a);
     uint32_t idx;
     if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx)))
         sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
     sg_vg_open_tail(page, p);
     return sg_slot_check_live(page, p, idx);
+}
+
+/* The same for any block p (non-null), for sg_heap_realloc, which reported a freed block as a
+ * "use after free" (malloc_usable_size's words) where plain realloc says "double free". */
+size_t sg_realloc_old_size(void *p) {
+    sg_page_t *page;
+    return sg_in_arena((uintptr_t)p) ? small_old_size(p, &page) : sg_large_realloc_size(p);
 }
 
 void *sg_realloc_impl(void *p, size_t size) {
@@ -144,14 +149,9 @@ void *sg_realloc_impl(void *p, size_t size) {
         sg_free_impl(p);   /* glibc: realloc(p, 0) frees and returns NULL */
         return NULL;
     }
-    uintptr_t a = (uintptr_t)p;
-    if (!sg_in_arena(a)) return sg_large_realloc(p, size);
-    sg_page_t *page = sg_page_of(a);
-    uint32_t idx;
-    if (sg_unlikely(page->kind != SG_PAGE_SMALL || !sg_page_slot_at(page, a, &idx)))
-        sg_report_invalid_free(p, page->kind == SG_PAGE_SMALL ? page->block_size - SG_CANARY_OVERHEAD : 0);
-    sg_vg_open_tail(page, p);
-    size_t old = sg_slot_check_live(page, p, idx);
+    if (!sg_in_arena((uintptr_t)p)) return sg_large_realloc(p, size);
+    sg_page_t *page;
+    size_t old = small_old_size(p, &page);
     size_t need = size + SG_CANARY_OVERHEAD;
     /* stay in place while the new size fits and does not waste more than half the slot */
     if (size <= SMALL_MAX_REQUEST && need <= page->block_size && need * 2 > page->block_size) {

@@ -17,9 +17,10 @@
 #define PURGE_DELAY_MS (sg_ro.purge_delay_ms ? sg_ro.purge_delay_ms - 1 : PURGE_DELAY_DEFAULT_MS)
 #define FREE_LISTS (SG_MAX_SPAN_UNITS + 2)      /* lists 1..16 by length, 17 for longer spans */
 /* Size-class isolation: free spans are kept by the class they served (span_tag), and a span is
- * taken again only for its own class while the arena has room: the address of a freed block
- * only ever serves blocks of its size, so a dangling pointer into a page given back never
- * reaches a block of another size, and spans of different classes never merge. */
+ * taken again only for its own class, within the budget below and while the arena has room: the
+ * address of a freed block then only ever serves blocks of its size, so a dangling pointer into
+ * a page given back does not reach a block of another size, and spans of different classes do
+ * not merge (but when out of room: merge_all_locked). */
 #define SPAN_TAGS (SG_CLASS_ISOLATION ? SG_CLASS_COUNT + 1 : 1)
 #define ANY_TAG SPAN_TAGS
 /* Isolation holds each class's spans for it, so the arena handed out grows to the sum of each
@@ -457,9 +458,9 @@ static bool merge_all_locked(void) {
 
 /* A span for a page of class cls. states: the slot-state array of the page this span becomes
  * (NULL in fast builds), set before the span is marked in use, so a descriptor that says SMALL
- * always has its own. With class isolation, a free span of another class is taken only once
- * the arena is out of room (a program's mallocs keep working, isolated or not); the span then
- * serves cls. */
+ * always has its own. With class isolation, a free span of another class is taken only past
+ * the budget (ISOLATION_SLACK_UNITS) or once the arena is out of room (a program's mallocs keep
+ * working, isolated or not); the span then serves cls. */
 sg_page_t *sg_arena_alloc_span(unsigned units, unsigned cls, _Atomic(uint8_t) *states) {
     sg_page_t *head = NULL;
     unsigned tag = SG_CLASS_ISOLATION ? cls + 1 : 0;

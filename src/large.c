@@ -488,21 +488,14 @@ bool sg_large_owner_is(const void *p, const sg_heap_t *heap) {
     return ok;
 }
 
-/* The size of large block p as realloc finds it: a block not registered is reported as realloc
- * reports it (a double free when it was freed: realloc frees its argument). */
-size_t sg_large_realloc_size(const void *p) {
-    sg_mutex_lock(&large_mutex);
-    sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
-    if (!e) sg_large_bad_pointer("invalid free", p);
-    size_t n = e->size;
-    sg_mutex_unlock(&large_mutex);
-    return n;
-}
-
-size_t sg_large_usable_size(const void *p) {
+/* The size of large block p. One that is not registered is reported in malloc_usable_size's
+ * words ("use after free", "invalid pointer"), or for realloc as realloc reports it (a double
+ * free when it was freed: realloc frees its argument). */
+static size_t registered_size(const void *p, bool for_realloc) {
     sg_mutex_lock(&large_mutex);
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     if (!e) {
+        if (for_realloc) sg_large_bad_pointer("invalid free", p);
         size_t size = 0;
         bool freed = in_freed_ring((uintptr_t)p, &size);
         sg_mutex_unlock(&large_mutex);
@@ -512,6 +505,8 @@ size_t sg_large_usable_size(const void *p) {
     sg_mutex_unlock(&large_mutex);
     return n;
 }
+size_t sg_large_realloc_size(const void *p) { return registered_size(p, true); }
+size_t sg_large_usable_size(const void *p) { return registered_size(p, false); }
 
 /* sg_heap_destroy: every large block the heap owns goes, as a freed one does (sg_large_retire:
  * into the ring of freed blocks, inaccessible, in secure builds). Up to DISCARD_BATCH of them
