@@ -51,4 +51,8 @@ check:
 	@$(MAKE) --no-print-directory -k check-build; \
 	SG_BUILD_STATUS=$$? bash tests/run.sh $(BUILD)
 
-check-build: $(TEST_LIBRARIES) $(foreach v,$(TEST_VARIANTS),$($(v)_TEST_BINS))
+# TEST_ONLY="unit_% stress_fork": only the programs whose <dir>_<name> matches one of these make
+# patterns (tests/sanitize.sh builds only what it runs); empty, every program.
+TEST_ONLY ?=
+check_bins = $(if $(strip $(TEST_ONLY)),$(filter $(foreach p,$(TEST_ONLY),$(BUILD)/tests/$(1)/$(p)),$($(1)_TEST_BINS)),$($(1)_TEST_BINS))
+check-build: $(TEST_LIBRARIES) $(foreach v,$(TEST_VARIANTS),$(call check_bins,$(v)))
