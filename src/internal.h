@@ -96,6 +96,8 @@ typedef struct sg_page_s {
     uint64_t freed_at_ms;        /* arena: when given back (purge delay) */
     /* line 2, written by other threads: kept apart so their frees do not slow the owner */
     _Alignas(64) _Atomic(uintptr_t) thread_free; /* other threads' frees | enum sg_delayed */
+    _Atomic(int32_t) zero_asks;  /* cold pages of slots over 4 KiB: frees left that ask which
+                                  * pages of the block are resident before zeroing (page.c) */
 } sg_page_t;
 
 typedef struct sg_queue_s { sg_page_t *first, *last; } sg_queue_t;

@@ -32,6 +32,7 @@ void sg_page_init(sg_page_t *page, unsigned cls, sg_heap_t *heap) {
     page->orphan = 0;
     page->next = page->prev = NULL;
     atomic_store_explicit(&page->thread_free, (uintptr_t)SG_TF_NORMAL, memory_order_relaxed);
+    atomic_store_explicit(&page->zero_asks, page->cold && bs > 4096 ? (int32_t)capacity : 0, memory_order_relaxed);
     page->first_class = heap->first_class;
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     sg_arena_unlock();
@@ -364,12 +365,44 @@ static inline uint64_t or_words(const char *s, size_t n) {
 
 /* ---- zero on free, large slots ------------------------------------------------------------------ */
 /* Zero only the 4 KiB pieces that are not zero already: memory the program never touched stays
- * untouched (reading it maps the kernel's zero page; writing it would commit memory). Within a
- * piece, zeroing starts at the first non-zero 64 bytes. */
-void sg_slot_zero_large(void *slot, size_t n) {
+ * untouched (writing it would commit memory). Within a piece, zeroing starts at the first
+ * non-zero 64 bytes.
+ * Reading a page the program never touched faults the kernel's zero page in: a fault per page
+ * (a 64 KiB block with only its ends written: 14; under this VM's hypervisor 12 us each). That
+ * happens at the first free of each slot of a page made of memory that was not resident: so
+ * the first `capacity` frees of such a page (zero_asks) ask the kernel which whole pages of
+ * the block are in memory, one mincore call, when there are SG_ZERO_ASK_PAGES of them or more.
+ * A page that is not was never touched, or was swapped out: runs of such pages are discarded
+ * (MADV_DONTNEED: they read zero afterwards, whatever was swapped out) instead of read. Pages
+ * in memory are read as before; so is a piece that shares its page with the neighbouring slot
+ * (discarding it would lose the neighbour's bytes). Later frees do not ask: a slot freed once
+ * reads its pages without faults, and the call costs 1.5-2.5 us here (60000-byte blocks
+ * written whole, freed and reused: 3.0 against 5.6 us a cycle when every free asked). */
+#define SG_ZERO_ASK_PAGES 8
+void sg_slot_zero_large(sg_page_t *page, void *slot, size_t n) {
     char *s = slot;
+    unsigned char resident[SG_MAX_CLASS / SG_OS_PAGE + 1];
+    uintptr_t first = ((uintptr_t)s + SG_OS_PAGE - 1) & ~(uintptr_t)(SG_OS_PAGE - 1);
+    uintptr_t last = ((uintptr_t)s + n) & ~(uintptr_t)(SG_OS_PAGE - 1);   /* whole pages: [first, last) */
+    bool known = false;
+    /* frees racing here may take the count below zero: it stops asking all the same */
+    if (last > first && (last - first) / SG_OS_PAGE >= SG_ZERO_ASK_PAGES &&
+        atomic_load_explicit(&page->zero_asks, memory_order_relaxed) > 0 &&
+        atomic_fetch_sub_explicit(&page->zero_asks, 1, memory_order_relaxed) > 0) {
+        int saved = errno;
+        known = sg_os_resident((void *)first, last - first, resident);
+        errno = saved;
+    }
     for (size_t at = 0; at < n;) {
-        size_t step = SG_OS_PAGE - ((uintptr_t)(s + at) & (SG_OS_PAGE - 1));
+        uintptr_t a = (uintptr_t)(s + at);
+        if (known && a >= first && a < last && !(resident[(a - first) / SG_OS_PAGE] & 1)) {
+            uintptr_t end = a + SG_OS_PAGE;
+            while (end < last && !(resident[(end - first) / SG_OS_PAGE] & 1)) end += SG_OS_PAGE;
+            sg_os_purge((void *)a, end - a);
+            at = end - (uintptr_t)s;
+            continue;
+        }
+        size_t step = SG_OS_PAGE - (a & (SG_OS_PAGE - 1));
         if (step > n - at) step = n - at;
         size_t i = 0, whole = step & ~(size_t)63;   /* slots are 16-byte aligned: so is s + at */
         while (i < whole && !or_words(s + at + i, 64)) i += 64;

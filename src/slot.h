@@ -148,7 +148,7 @@ SG_NOINLINE void sg_slot_waf_scan(const sg_page_t *page, sg_block_t *b);
 /* The encoded size word at the slot's end survives the free, so a later double free can name
  * the size; everything else is zeroed. */
 #define SG_SIZE_WORD (SG_CANARY ? 4u : 0u)
-void sg_slot_zero_large(void *slot, size_t n);
+void sg_slot_zero_large(sg_page_t *page, void *slot, size_t n);
 
 /* Small slots are zeroed and scanned in one of two ways. A loop over the slot's 16-byte words
  * does exactly the work needed, and its exit is predicted while sizes repeat; when sizes vary
@@ -218,7 +218,7 @@ SG_INLINE sg_v2 sg_or_words(const char *s, size_t n) {
     return a | b | c | d;
 }
 
-SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot, size_t r) {
+SG_INLINE void sg_slot_zero(sg_heap_t *heap, sg_page_t *page, void *slot, size_t r) {
     if (!SG_ZERO_ON_FREE) return;
     size_t bs = page->block_size;
     char *s = slot;
@@ -230,7 +230,7 @@ SG_INLINE void sg_slot_zero(sg_heap_t *heap, const sg_page_t *page, void *slot, 
          * write-after-free check, and before it this same zeroing; a realloc that shrinks a
          * block in place clears what it gives up), unless an overflow jumped the canary */
         size_t n = SG_CANARY && r + 8 < bs - SG_SIZE_WORD ? r + 8 : bs - SG_SIZE_WORD;
-        if (bs > 4096) sg_slot_zero_large(slot, n);
+        if (bs > 4096) sg_slot_zero_large(page, slot, n);
         else memset(slot, 0, n);
         return;
     } else if (bs > 16) {

@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,54 @@ static void test_zero_clears_all_but_the_size_word(void) {
             CHECK(sentinel_changed(bs) == 0, "bs %zu (%s): %zu bytes written past the slot", bs,
                   changed ? "size changed" : "same size", sentinel_changed(bs));
         }
+    }
+}
+
+/* A large slot's zeroing (sg_slot_zero_large) on memory the program touched here and there: a
+ * slot of 100000 bytes, 16 bytes into a fresh mapping, the bytes before it a neighbour's.
+ * Written: the neighbours' 16 bytes on either side, the block's first bytes (page 0), page 5,
+ * and the partial page at its end. Every byte of the block reads zero afterwards, the neighbour's are kept, and
+ * while the page still asks (zero_asks) the untouched whole pages stay out of memory (mincore);
+ * once it no longer asks, they are read (in memory, as the kernel's zero page). */
+static unsigned resident_pages(const unsigned char *base, size_t from, size_t to) {
+    unsigned char vec[64];
+    unsigned n = 0;
+    if (mincore((void *)(base + from * SG_OS_PAGE), (to - from) * SG_OS_PAGE, vec) != 0) return ~0u;
+    for (size_t i = 0; i < to - from; i++) n += vec[i] & 1;
+    return n;
+}
+static void test_zero_large_leaves_untouched_pages(void) {
+    enum { N = 100000, MAP = 26 * 4096 };
+    for (int asks = 1; asks >= 0; asks--) {
+        unsigned char *base = mmap(NULL, MAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(base != MAP_FAILED, "mmap");
+        unsigned char *slot = base + 16;
+        memset(base, 0x11, 16);
+        memset(slot, 0xa5, 100);
+        memset(base + 5 * SG_OS_PAGE + 100, 0xa5, 3000);
+        memset(slot + N - 300, 0xa5, 300);   /* page 24, shared with what follows the block */
+        memset(slot + N, 0x22, 16);           /* what follows: another slot's */
+        sg_page_t page;
+        memset(&page, 0, sizeof page);
+        atomic_store(&page.zero_asks, asks);
+        sg_slot_zero_large(&page, slot, N);
+        /* pages 1..4 and 6..23 were never touched (asked first: reading the block faults them in) */
+        unsigned in = resident_pages(base, 1, 5) + resident_pages(base, 6, 24);
+        if (asks)
+            CHECK(in == 0, "asks 1: %u untouched pages faulted in (read, not asked)", in);
+        else
+            CHECK(in == 22, "asks 0: %u of 22 untouched pages read", in);
+        size_t left = 0;
+        for (size_t i = 0; i < N; i++) left += slot[i] != 0;
+        CHECK(left == 0, "asks %d: %zu bytes of the block not zeroed", asks, left);
+        CHECK(memcmp(base, "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11", 16) == 0,
+              "asks %d: the neighbour's bytes before the slot changed", asks);
+        size_t after = 0;
+        for (size_t i = N; i < N + 16; i++) after += slot[i] != 0x22;
+        CHECK(after == 0, "asks %d: %zu bytes after the block changed", asks, after);
+        CHECK(atomic_load(&page.zero_asks) == 0, "asks %d: zero_asks now %d", asks,
+              (int)atomic_load(&page.zero_asks));
+        munmap(base, MAP);
     }
 }
 
@@ -236,5 +285,6 @@ int main(void) {
     RUN(test_check_finds_every_byte);
     RUN(test_canary_every_byte);
     RUN(test_owner_free_racing_another);
+    RUN(test_zero_large_leaves_untouched_pages);
     return check_exit();
 }
