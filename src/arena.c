@@ -211,6 +211,50 @@ void sg_arena_each_page(void (*fn)(sg_page_t *page, void *arg), void *arg) {
     sg_arena_unlock();
 }
 
+/* A limit on address space set after start-up (setrlimit or prlimit on the process itself,
+ * caught in override.c): the arena reserved its 64 GiB (and the slot-state arrays theirs) before
+ * the limit existed, and every mapping made afterwards, the program's own, a thread's stack, a
+ * large block, would fail (a Python script that called resource.setrlimit(RLIMIT_AS, 4 GiB)
+ * failed its next allocations with MemoryError). The reservation's unused end goes back, so
+ * that as at start-up (sg_arena_init) the arena keeps at most half of what the limit leaves the
+ * rest of the process. Units below the frontier stay: they hold or held pages. The arena
+ * only shrinks; a limit raised again later does not bring the room back (the arena full,
+ * small blocks are mapped one by one). */
+void sg_arena_fit_address_limit(size_t limit) {
+    size_t used = sg_os_address_space_used();
+    if (!used) return;
+    sg_arena_lock();
+    size_t unit_cost = SG_UNIT_SIZE + (SG_SLOT_STATES ? SG_MAX_SLOTS : 0);
+    size_t spare = (A.units_total - A.frontier) << SG_UNIT_SHIFT;
+    size_t states_spare = SG_SLOT_STATES ? S.size - S.used : 0;
+    size_t rest = used > spare + states_spare ? used - spare - states_spare : 0;
+    size_t keep = limit > rest ? (limit - rest) / 2 / unit_cost : 0;
+    size_t total = A.frontier + keep;
+    /* one unit less than the cut: it stays reserved and inaccessible, a guard past the last page */
+    if (total + 1 >= A.units_total) {
+        sg_arena_unlock();
+        return;
+    }
+    sg_ro_unseal();
+    sg_ro.arena_size = total << SG_UNIT_SHIFT;
+    sg_ro_seal();
+    sg_os_unmap(unit_addr(total + 1), (A.units_total - total - 1) << SG_UNIT_SHIFT);
+    A.units_total = total;
+    if (A.committed > total) A.committed = total;
+    if (SG_SLOT_STATES) {
+        /* the arrays are taken in address order from S.base: the part past what the remaining
+         * units could ever need goes, a page of it kept as the guard after the arrays */
+        size_t need = (S.used > total * SG_MAX_SLOTS ? S.used : total * SG_MAX_SLOTS);
+        if (need < S.committed) need = S.committed;
+        need = (need + SG_OS_PAGE - 1) & ~(size_t)(SG_OS_PAGE - 1);
+        if (need < S.size) {
+            sg_os_unmap(S.base + need + SG_OS_PAGE, S.size - need);
+            S.size = need;
+        }
+    }
+    sg_arena_unlock();
+}
+
 /* ---- committing at the frontier ------------------------------------------------------------ */
 static bool ensure_committed(size_t end_unit) {
     if (end_unit > A.committed) {

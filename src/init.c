@@ -312,6 +312,9 @@ bool sg_init_process(void) {
     return ok;
 }
 
+/* Start-up has finished and the arena exists. */
+bool sg_init_done(void) { return atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE; }
+
 /* Give the calling thread its heap. NULL while the process is starting up on this thread, or
  * once the thread's last round of destructors has begun (the caller then serves the request
  * from the large path). */

@@ -200,6 +200,8 @@ SG_INLINE unsigned sg_size_class_fast(size_t need) {
 
 /* ---- arena (arena.c) -------------------------------------------------------------------- */
 bool sg_arena_init(void);
+void sg_arena_fit_address_limit(size_t limit);
+bool sg_init_done(void);
 sg_page_t *sg_arena_alloc_span(unsigned units, unsigned cls, _Atomic(uint8_t) *states);
 void sg_arena_free_span(sg_page_t *head);
 void sg_arena_cool_span(sg_page_t *head);

@@ -333,9 +333,8 @@ size_t sg_os_max_map_count(void) {
     return cached;
 }
 
-size_t sg_os_address_space_left(void) {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+/* The process's address space now (VmSize, from /proc/self/statm), 0 when unknown. */
+size_t sg_os_address_space_used(void) {
     int saved = errno;
     size_t pages = 0;
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -347,7 +346,13 @@ size_t sg_os_address_space_left(void) {
     }
     for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) pages = pages * 10 + (size_t)(buf[i] - '0');
     errno = saved;
-    if (n <= 0) return SIZE_MAX;
-    size_t used = pages * SG_OS_PAGE;
+    return n > 0 ? pages * SG_OS_PAGE : 0;
+}
+
+size_t sg_os_address_space_left(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    size_t used = sg_os_address_space_used();
+    if (!used) return SIZE_MAX;
     return (size_t)rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
 }

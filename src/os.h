@@ -62,5 +62,6 @@ size_t sg_os_max_map_count(void);
 /* Address space the process may still map under its RLIMIT_AS (the limit less VmSize, read
  * without allocating); SIZE_MAX when there is no limit or it cannot be read. */
 size_t sg_os_address_space_left(void);
+size_t sg_os_address_space_used(void);
 
 #endif

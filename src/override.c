@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define SG_EXPORT __attribute__((visibility("default")))
 #define SG_ALIAS(name) __attribute__((alias(#name), visibility("default")))
@@ -169,5 +172,35 @@ SG_EXPORT int malloc_info(int options, FILE *fp) {
             sg_version(), s.pages, s.free_unpurged, s.mapped - s.large_bytes, s.mapped - s.large_bytes,
             s.large_count, s.large_bytes, s.mapped);
     return 0;
+}
+/* ---- a limit on address space set after start-up ---------------------------------------------- */
+/* setrlimit and prlimit by the system call glibc's own make (prlimit64); when the process
+ * lowered its own RLIMIT_AS, the arena then gives back the unused end of its reservation
+ * (arena.c, sg_arena_fit_address_limit), which the limit would otherwise leave no room beside.
+ * A limit set from outside (prlimit(1) on the running process) is not seen. */
+_Static_assert(sizeof(struct rlimit) == sizeof(struct rlimit64), "rlim_t is 64 bits");
+static int limit_set(pid_t pid, int resource, const void *next, void *old) {
+    long r = syscall(SYS_prlimit64, (long)pid, (long)resource, next, old);
+    if (r == 0 && resource == RLIMIT_AS && next && (pid == 0 || pid == getpid()) && sg_init_done()) {
+        rlim_t cur = ((const struct rlimit *)next)->rlim_cur;
+        if (cur != RLIM_INFINITY) {
+            int saved = errno;
+            sg_arena_fit_address_limit((size_t)cur);
+            errno = saved;
+        }
+    }
+    return (int)r;
+}
+SG_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl) {
+    return limit_set(0, (int)resource, rl, NULL);
+}
+SG_EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl) {
+    return limit_set(0, (int)resource, rl, NULL);
+}
+SG_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *next, struct rlimit *old) {
+    return limit_set(pid, (int)resource, next, old);
+}
+SG_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *next, struct rlimit64 *old) {
+    return limit_set(pid, (int)resource, next, old);
 }
 #endif /* SG_PREFIX_ONLY */

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/build/compilers.sh: the library builds warning-free (-Werror) with clang as well as gcc,
-# and exports nothing but the malloc family and the sg_ API.
+# and exports nothing but the malloc family, setrlimit and prlimit (a limit on address space set
+# after start-up, src/override.c) and the sg_ API.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-allowed='^(malloc|free|cfree|free_sized|free_aligned_sized|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_trim|malloc_stats|malloc_info|__libc_(malloc|free|calloc|realloc|memalign|valloc|pvalloc)|sg_[a-z0-9_]+)$'
+allowed='^(malloc|free|cfree|free_sized|free_aligned_sized|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_trim|malloc_stats|malloc_info|setrlimit|setrlimit64|prlimit|prlimit64|__libc_(malloc|free|calloc|realloc|memalign|valloc|pvalloc)|sg_[a-z0-9_]+)$'
 for cc in gcc clang; do
     if ! command -v "$cc" >/dev/null; then echo "ok build $cc # skip: $cc not installed"; continue; fi
     if make -s -j2 CC="$cc" BUILD="$out/$cc" >"$out/$cc.log" 2>&1; then
@@ -16,7 +17,7 @@ for cc in gcc clang; do
     fi
     for lib in libslabguard.so libslabguard-fast.so; do
         extra=$(nm -D --defined-only "$out/$cc/$lib" | awk '$2 ~ /^[TWiV]$/ {print $3}' | sed 's/@.*//' | grep -vE "$allowed" | tr '\n' ' ')
-        if [ -z "$extra" ]; then echo "ok build $cc $lib: exports only the malloc family and sg_*"
+        if [ -z "$extra" ]; then echo "ok build $cc $lib: exports only the malloc family, setrlimit, prlimit and sg_*"
         else echo "not ok build $cc $lib: also exports $extra"; fi
         # a program linked against glibc 2.41 calls C23's free_sized by name: it must be ours
         missing=$(for f in malloc free free_sized free_aligned_sized __libc_free; do
