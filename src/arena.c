@@ -60,6 +60,7 @@ static void *unit_addr(size_t unit) { return (void *)(sg_ro.arena_base + (unit <
 static size_t unit_of(const sg_page_t *head) { return (size_t)(head - sg_ro.meta); }
 
 #define ARENA_MIN ((size_t)64 << 20)
+#define ARENA_FLOOR ((size_t)4 << 20)
 
 bool sg_arena_init(void) {
     /* A random base: up to 4096 units (256 MiB) of random slack on top of the kernel's ASLR.
@@ -73,13 +74,17 @@ bool sg_arena_init(void) {
     uint64_t r = sg_random_seed_thread(&A);
     size_t slack = (size_t)(r % 4096u) << SG_UNIT_SHIFT, size = SG_ARENA_SIZE;
     size_t left = sg_os_address_space_left();
+    /* under a limit, as little as ARENA_FLOOR: below 64 MiB (ulimit -v of 20 to 85 MB) start-up
+     * failed, and every block was mapped on its own */
+    size_t floor = left != SIZE_MAX ? ARENA_FLOOR : ARENA_MIN;
     if (left != SIZE_MAX && left / 2 < size) {
-        size = left / 2 > ARENA_MIN ? (left / 2) & ~(size_t)(SG_UNIT_SIZE - 1) : ARENA_MIN;
+        size = left / 2 > floor ? (left / 2) & ~(size_t)(SG_UNIT_SIZE - 1) : floor;
         if (slack > size / 4) slack = (size / 4) & ~(size_t)(SG_UNIT_SIZE - 1);
     }
     char *res = NULL;
-    for (; size >= ARENA_MIN; size /= 2) {
+    for (; size >= floor; size /= 2) {
         res = sg_os_reserve(size + slack, SG_UNIT_SIZE);
+        if (!res && slack && (res = sg_os_reserve(size, SG_UNIT_SIZE)) != NULL) slack = 0;
         if (res) break;
         slack /= 2;
         slack &= ~(SG_UNIT_SIZE - 1);

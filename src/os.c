@@ -349,6 +349,21 @@ size_t sg_os_address_space_used(void) {
     return n > 0 ? pages * SG_OS_PAGE : 0;
 }
 
+/* Whether a limit on address space (RLIMIT_AS) is set: read once, then told by slabguard's
+ * setrlimit (override.c) when the process changes it. Large blocks on whole huge pages (recycle.c)
+ * hold 2 MiB of address space each, however small: under a limit they take the plain layout
+ * (1000 blocks of 256 KiB under ulimit -v 1048576: 236 fitted, glibc's 1000). */
+static _Atomic(int) limit_known;   /* 0 unknown, 1 limited, 2 not */
+bool sg_os_address_limited(void) {
+    int k = atomic_load_explicit(&limit_known, memory_order_relaxed);
+    if (k) return k == 1;
+    struct rlimit rl;
+    k = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? 1 : 2;
+    atomic_store_explicit(&limit_known, k, memory_order_relaxed);
+    return k == 1;
+}
+void sg_os_address_limit_set(bool limited) { atomic_store_explicit(&limit_known, limited ? 1 : 2, memory_order_relaxed); }
+
 size_t sg_os_address_space_left(void) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;

@@ -63,5 +63,7 @@ size_t sg_os_max_map_count(void);
  * without allocating); SIZE_MAX when there is no limit or it cannot be read. */
 size_t sg_os_address_space_left(void);
 size_t sg_os_address_space_used(void);
+bool sg_os_address_limited(void);
+void sg_os_address_limit_set(bool limited);
 
 #endif

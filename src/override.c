@@ -3,6 +3,7 @@
  * slabguard serves every allocation of the process. Argument checks with glibc's answers live
  * here; the work is in alloc.c and free.c. */
 #include "internal.h"
+#include "os.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -181,9 +182,10 @@ SG_EXPORT int malloc_info(int options, FILE *fp) {
 _Static_assert(sizeof(struct rlimit) == sizeof(struct rlimit64), "rlim_t is 64 bits");
 static int limit_set(pid_t pid, int resource, const void *next, void *old) {
     long r = syscall(SYS_prlimit64, (long)pid, (long)resource, next, old);
-    if (r == 0 && resource == RLIMIT_AS && next && (pid == 0 || pid == getpid()) && sg_init_done()) {
+    if (r == 0 && resource == RLIMIT_AS && next && (pid == 0 || pid == getpid())) {
         rlim_t cur = ((const struct rlimit *)next)->rlim_cur;
-        if (cur != RLIM_INFINITY) {
+        sg_os_address_limit_set(cur != RLIM_INFINITY);
+        if (cur != RLIM_INFINITY && sg_init_done()) {
             int saved = errno;
             sg_arena_fit_address_limit((size_t)cur);
             errno = saved;

@@ -437,7 +437,8 @@ static bool refit(char *s, const extent_t *x, uint32_t wl, uint32_t wh) {
 }
 
 bool sg_recycle_marked_ok(void) {
-    return RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && (!SG_GUARD_PAGES || sg_os_markers());
+    return RECYCLE_BUILD && !atomic_load_explicit(&recycle_off, memory_order_relaxed) && (!SG_GUARD_PAGES || sg_os_markers()) &&
+           !sg_os_address_limited();
 }
 
 /* Make the huge pages [slot0, slot0 + n huge pages) of a reservation (inaccessible) a block's,

@@ -110,6 +110,62 @@ static int child_freed_room(void)
     return 0;
 }
 
+/* Under a small limit (48 MiB): start-up once asked for at least 64 MiB of arena, failed and
+ * warned, and every block was then mapped on its own. 3000 small blocks (about 3 MB) and one of
+ * 1 MiB; the small ones come from arena pages. */
+static int child_small(void)
+{
+    enum { K = 3000 };
+    static void *v[K];
+    for (int i = 0; i < K; i++) {
+        v[i] = malloc(opaque_size(100 + (size_t)i % 1000));
+        if (v[i] == NULL) {
+            printf("malloc #%d = NULL (errno %d)\n", i, errno);
+            return 1;
+        }
+        memset(v[i], 5, 100);
+    }
+    char *big = malloc(opaque_size((size_t)1 << 20));
+    if (big == NULL) {
+        printf("malloc(1 MiB) = NULL (errno %d)\n", errno);
+        return 1;
+    }
+    memset(big, 1, (size_t)1 << 20);
+    sg_stats_t s;
+    sg_stats_get(&s);
+    if (s.pages == 0) {
+        printf("no arena pages: every block mapped on its own\n");
+        return 1;
+    }
+    free(big);
+    for (int i = 0; i < K; i++)
+        free(v[i]);
+    printf("done: %zu pages\n", s.pages);
+    return 0;
+}
+
+/* 1000 large blocks of 256 KiB held at once under a 1 GiB limit. Secure builds lay a large block
+ * out on whole 2 MiB huge pages where the kernel has guard markers (Linux 6.13): 2 MiB of
+ * address space each, and 236 of them fitted (glibc: all). Under a limit they take the plain
+ * layout. */
+static int child_many_large(void)
+{
+    enum { K = 1000 };
+    static void *v[K];
+    for (int i = 0; i < K; i++) {
+        v[i] = malloc(opaque_size((size_t)256 << 10));
+        if (v[i] == NULL) {
+            printf("malloc(256 KiB) #%d = NULL (errno %d)\n", i, errno);
+            return 1;
+        }
+        memset(v[i], 5, 4096);
+    }
+    for (int i = 0; i < K; i++)
+        free(v[i]);
+    printf("done: %d large blocks\n", K);
+    return 0;
+}
+
 /* one byte a page, enough to see a page lost or moved to the wrong place */
 static bool page_marks_intact(const unsigned char *p, size_t n, size_t step)
 {
@@ -239,12 +295,20 @@ static void test_arena_leaves_half_of_a_limit(void) { run_under((rlim_t)1200 << 
 
 static void test_freed_blocks_give_way(void) { run_under((rlim_t)1 << 30, "child-freed-room"); }
 
+static void test_start_under_a_small_limit(void) { run_under((rlim_t)48 << 20, "child-small"); }
+
+static void test_many_large_blocks_under_a_limit(void) { run_under((rlim_t)1 << 30, "child-many-large"); }
+
 static void test_realloc_grows_past_half_of_what_is_left(void) { run_under((rlim_t)1200 << 20, "child-grow"); }
 
 static void test_realloc_shrinks_without_room_for_a_copy(void) { run_under((rlim_t)1200 << 20, "child-shrink"); }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "child-small") == 0)
+        return child_small();
+    if (argc > 1 && strcmp(argv[1], "child-many-large") == 0)
+        return child_many_large();
     if (argc > 1 && strcmp(argv[1], "child-reuse") == 0)
         return child_reuse();
     if (argc > 1 && strcmp(argv[1], "child") == 0)
@@ -266,5 +330,7 @@ int main(int argc, char **argv)
     RUN(test_freed_blocks_give_way);
     RUN(test_realloc_grows_past_half_of_what_is_left);
     RUN(test_realloc_shrinks_without_room_for_a_copy);
+    RUN(test_start_under_a_small_limit);
+    RUN(test_many_large_blocks_under_a_limit);
     return check_exit();
 }
