@@ -240,7 +240,10 @@ void sg_arena_fit_address_limit(size_t limit) {
         sg_arena_unlock();
         return;
     }
-    sg_ro_unseal();
+    if (!sg_ro_unseal()) {   /* vm.max_map_count reached: the arena stays as it is */
+        sg_arena_unlock();
+        return;
+    }
     sg_ro.arena_size = total << SG_UNIT_SHIFT;
     sg_ro_seal();
     sg_os_unmap(unit_addr(total + 1), (A.units_total - total - 1) << SG_UNIT_SHIFT);

@@ -30,7 +30,8 @@ static _Atomic(int) main_heap_taken;
 
 /* ---- the read-only page -------------------------------------------------------------------- */
 void sg_ro_seal(void) { (void)sg_os_protect_ro(&sg_ro, sizeof sg_ro); }
-void sg_ro_unseal(void) { (void)sg_os_commit(&sg_ro, sizeof sg_ro); }
+/* false when the kernel refuses (vm.max_map_count reached): the page stays read-only */
+bool sg_ro_unseal(void) { return sg_os_commit(&sg_ro, sizeof sg_ro); }
 
 /* ---- heap pool ------------------------------------------------------------------------------ */
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -184,9 +185,12 @@ static void fork_child(void) {
         /* new secrets for the pages the child creates from now on, and generators seeded from
          * them: slot order, quarantine exits and guard places differ from the parent's and
          * from every sibling's (other heaps reseed in their slow path) */
-        sg_ro_unseal();
-        sg_random_rekey();
-        sg_ro_seal();
+        if (sg_ro_unseal()) {
+            sg_random_rekey();
+            sg_ro_seal();
+        } else {
+            sg_report_warning("cannot draw new secrets after fork (vm.max_map_count reached)");
+        }
         sg_fork_epoch++;
         sg_arena_lock();
         sg_arena_reseed();

@@ -433,7 +433,7 @@ void sg_orphans_settle(void);
 sg_heap_t *sg_init_pool_get(void);
 void sg_init_pool_put(sg_heap_t *heap);
 bool sg_init_process(void);
-void sg_ro_unseal(void);
+bool sg_ro_unseal(void);
 void sg_ro_seal(void);
 
 /* ---- stats (stats.c) -------------------------------------------------------------------- */
