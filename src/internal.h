@@ -201,7 +201,6 @@ SG_INLINE unsigned sg_size_class_fast(size_t need) {
 /* ---- arena (arena.c) -------------------------------------------------------------------- */
 bool sg_arena_init(void);
 void sg_arena_fit_address_limit(size_t limit);
-bool sg_init_done(void);
 sg_page_t *sg_arena_alloc_span(unsigned units, unsigned cls, _Atomic(uint8_t) *states);
 void sg_arena_free_span(sg_page_t *head);
 void sg_arena_cool_span(sg_page_t *head);
@@ -433,6 +432,7 @@ void sg_orphans_settle(void);
 sg_heap_t *sg_init_pool_get(void);
 void sg_init_pool_put(sg_heap_t *heap);
 bool sg_init_process(void);
+bool sg_init_done(void);
 bool sg_ro_unseal(void);
 void sg_ro_seal(void);
 

@@ -174,6 +174,7 @@ SG_EXPORT int malloc_info(int options, FILE *fp) {
             s.large_count, s.large_bytes, s.mapped);
     return 0;
 }
+
 /* ---- a limit on address space set after start-up ---------------------------------------------- */
 /* setrlimit and prlimit by the system call glibc's own make (prlimit64); when the process
  * lowered its own RLIMIT_AS, the arena then gives back the unused end of its reservation
