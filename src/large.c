@@ -17,6 +17,8 @@
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
 static sg_large_entry_t *table;   /* open addressing, linear probing, power-of-two capacity */
 static size_t table_cap, table_used, live_bytes;
+/* registered blocks with guard pages (written under the lock, read without it) */
+static _Atomic(size_t) guarded_blocks;
 
 /* Freed blocks kept PROT_NONE (secure): a late access faults, a second free is named. */
 #define FREED_RING 64
@@ -54,7 +56,7 @@ sg_large_entry_t *sg_large_table_find(uintptr_t a) {
  * size ends in (the rest of a mapping taken from the cache, or grown with room to spare, is
  * address space it has not written). */
 static size_t counted(const sg_large_entry_t *e) {
-    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    size_t guard = sg_large_guard_of(e);
     if (e->marked) return e->body_size + 2 * guard;
     if (e->body) return e->body + e->body_size + guard - e->map;
     size_t used = e->addr - e->map + sg_large_page_round(e->size ? e->size : 1);
@@ -68,6 +70,7 @@ static bool table_insert(const sg_large_entry_t *e) {
     table[j] = *e;
     table_used++;
     live_bytes += counted(e);
+    if (SG_GUARD_PAGES && !e->bare) atomic_fetch_add_explicit(&guarded_blocks, 1, memory_order_relaxed);
     return true;
 }
 
@@ -76,6 +79,7 @@ void sg_large_table_remove(sg_large_entry_t *e) {
     size_t mask = table_cap - 1, i = (size_t)(e - table);
     live_bytes -= counted(e);
     table_used--;
+    if (SG_GUARD_PAGES && !e->bare) atomic_fetch_sub_explicit(&guarded_blocks, 1, memory_order_relaxed);
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (!table[j].addr) break;
         size_t home = hash_of(table[j].addr) & mask;
@@ -177,18 +181,37 @@ void *sg_large_alloc(size_t size, size_t alignment, bool zero) {
 static bool flush_freed_ring(void);
 static bool flush_oldest_freed(size_t need);
 
-/* Are the process's mappings within 2 * FREED_RING of vm.max_map_count? Reading /proc/self/maps
- * takes milliseconds near the limit, where allocations fail one after another: the answer is
- * kept for 100 ms. */
-static bool near_map_limit(void) {
+/* The process's mappings (lines of /proc/self/maps). Reading them takes milliseconds near
+ * vm.max_map_count, where allocations fail one after another: the count is kept for 100 ms. */
+static size_t mappings_now(void) {
     static _Atomic(uint64_t) checked_ms;
-    static _Atomic(bool) near;
+    static _Atomic(size_t) count;
     uint64_t now = sg_os_now_ms() + 1, last = atomic_load_explicit(&checked_ms, memory_order_relaxed);
-    if (last && now - last < 100) return atomic_load_explicit(&near, memory_order_relaxed);
-    bool n = sg_os_mapping_count() + 2 * FREED_RING >= sg_os_max_map_count();
-    atomic_store_explicit(&near, n, memory_order_relaxed);
+    if (last && now - last < 100) return atomic_load_explicit(&count, memory_order_relaxed);
+    size_t n = sg_os_mapping_count();
+    atomic_store_explicit(&count, n, memory_order_relaxed);
     atomic_store_explicit(&checked_ms, now, memory_order_relaxed);
     return n;
+}
+
+/* Are the process's mappings within 2 * FREED_RING of vm.max_map_count? */
+static bool near_map_limit(void) { return mappings_now() + 2 * FREED_RING >= sg_os_max_map_count(); }
+
+/* The guard budget of large blocks (secure builds). A guarded block costs up to three kernel
+ * mappings (a guard page on each side of its body), so guarded blocks keep to a quarter of
+ * vm.max_map_count (the arena's guards keep to another: arena.c), and take none of the last
+ * half once the process's mappings, its own included, reach it. Past the budget a block is
+ * made bare: no guard pages, one mapping (which the kernel may merge with a neighbour), as
+ * glibc's; one warning says so. A guarded block freed gives its share back. The process's
+ * mappings are counted only past a sixty-fourth of the limit in guarded blocks: counting them
+ * reads /proc/self/maps. */
+static bool guards_left(void) {
+    static _Atomic(bool) warned;
+    size_t max = sg_os_max_map_count(), g = atomic_load_explicit(&guarded_blocks, memory_order_relaxed);
+    if (3 * g < max / 4 && (64 * g < max || mappings_now() < max / 2)) return true;
+    if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
+        sg_report_warning("large blocks made without guard pages: vm.max_map_count budget reached");
+    return false;
 }
 
 static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner, size_t reserved) {
@@ -197,7 +220,9 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
      * atomic load once it has; false (ignored) inside start-up itself. */
     int saved_errno = errno;   /* what failed on the way (a refused page move) is not reported */
     (void)sg_init_process();
-    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    sg_large_entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0, false, false };
+    e.bare = SG_GUARD_PAGES && !guards_left();
+    size_t guard = sg_large_guard_of(&e);
     size_t body = sg_large_page_round(size ? size : 1);
     bool extra = alignment > SG_OS_PAGE;   /* aligned above a page */
     /* where the body starts: on a huge page when it is one or more, or on the alignment asked
@@ -208,8 +233,7 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
     char *map;
     uintptr_t user;
     bool fresh = true;   /* a new mapping reads zero; a cached one holds old data */
-    sg_large_entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0, false };
-    if (HARDENED_LARGE && !extra && !owner && sg_recycle_marked_ok()) {
+    if (HARDENED_LARGE && !extra && !owner && !e.bare && sg_recycle_marked_ok()) {
         /* on whole huge pages, the body at the end of the last (against the trailing guard),
          * markers before it */
         size_t span = sg_large_huge_round(body);

@@ -24,6 +24,9 @@ typedef struct sg_large_entry_s {
      * to the huge page the body ends in, inaccessible after (room to grow); markers around the
      * body; pieces counts the huge pages moved in from the pool */
     bool marked;
+    /* secure builds: made without guard pages, its guarded peers having used their share of
+     * vm.max_map_count (large.c's guard budget); such a block stays so when realloc moves it */
+    bool bare;
 } sg_large_entry_t;
 
 /* Secure large blocks (guard pages or the large quarantine, either alone): reserved with their
@@ -53,10 +56,11 @@ SG_INLINE void sg_large_populate_growth(void *p, size_t len, size_t old) {
     if (len && len <= 2 * old && len <= ((size_t)64 << 20)) sg_os_populate(p, len);
 }
 
+/* The guard page on each side of a block: none in fast builds, nor for a bare block. */
+SG_INLINE size_t sg_large_guard_of(const sg_large_entry_t *e) { return SG_GUARD_PAGES && !e->bare ? SG_OS_PAGE : 0; }
+
 /* A block on huge pages with guard markers: the first of them, and how many hold its pages. */
-SG_INLINE char *sg_large_slot0_of(const sg_large_entry_t *e) {
-    return (char *)e->map + (SG_GUARD_PAGES ? SG_OS_PAGE : 0);
-}
+SG_INLINE char *sg_large_slot0_of(const sg_large_entry_t *e) { return (char *)e->map + sg_large_guard_of(e); }
 SG_INLINE size_t sg_large_slots_of(const sg_large_entry_t *e) {
     return (sg_large_huge_round(e->body + e->body_size) - (uintptr_t)sg_large_slot0_of(e)) / SG_OS_HUGE;
 }

@@ -51,7 +51,7 @@ static size_t huge_lead(size_t guard, size_t skew) { return (guard + SG_OS_HUGE 
  * (sg_large_slack_intact checks those bytes). NULL when the move is not possible (the caller
  * copies); the block is then as it was. Called without the lock, was out of the table. */
 static void *grow_by_moving(const sg_large_entry_t *was, size_t size) {
-    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body, moved = 0;
+    size_t guard = sg_large_guard_of(was), off = was->addr - was->body, moved = 0;
     for (unsigned i = 0; i < was->pieces; i++) moved += (size_t)was->piece_pages[i] * SG_OS_PAGE;
     bool rest = moved < was->body_size;   /* the part not from recycled pieces becomes one */
     sg_large_entry_t e = *was;
@@ -115,7 +115,7 @@ static void *grow_by_moving(const sg_large_entry_t *was, size_t size) {
  * retired like a freed block's. The new range has room (inaccessible) for the block to double
  * in place. NULL when a move is refused (the caller copies); the block is then as it was. */
 static void *grow_marked(const sg_large_entry_t *was, size_t size) {
-    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = was->addr - was->body;
+    size_t guard = sg_large_guard_of(was), off = was->addr - was->body;
     char *from = sg_large_slot0_of(was);
     size_t lead = was->body - (uintptr_t)from, n = sg_large_slots_of(was);
     sg_large_entry_t e = *was;
@@ -189,7 +189,7 @@ static bool unguard_growth(const sg_large_entry_t *e, size_t body) {
  * per step, not a move (or a copy, once it has too many pieces) of everything it holds.
  * Under the lock. false: no room, or the kernel refused the pages. */
 static bool grow_in_place(sg_large_entry_t *e, size_t size) {
-    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0, off = e->addr - e->body;
+    size_t guard = sg_large_guard_of(e), off = e->addr - e->body;
     size_t body = sg_large_page_round(off + size);
     if (body > e->map + e->map_size - guard - e->body) return false;
     /* the page(s) of the old canary: the program may have made its block's end read-only
