@@ -337,6 +337,8 @@ bool sg_recycle_move_body(char *from, size_t len, const uint32_t *piece_pages, u
                           size_t *lost_at, size_t *lost_len);
 void sg_recycle_put_back(char *from, char *moved, size_t n);
 void sg_recycle_adopt(unsigned pieces);
+/* Pieces a block no longer counts as its own (realloc shrank it where it is). */
+void sg_recycle_forget(unsigned pieces);
 /* Blocks laid out on whole huge pages with guard markers (recycle.c). */
 enum { SG_FILL_OK, SG_FILL_FAILED, SG_FILL_LOST };
 bool sg_recycle_marked_ok(void);

@@ -205,6 +205,58 @@ static bool grow_in_place(sg_large_entry_t *e, size_t size) {
     return true;
 }
 
+/* Shrinking a secure block where it is, to size bytes (above the largest class): no copy, and
+ * no fresh pages for a new block. The pages past its new end go, and become what follows a
+ * block: on huge pages (marked), markers up to the end of the huge page it now ends in and
+ * inaccessible whole huge pages after; otherwise inaccessible, joining the trailing guard. As
+ * after a growth in place, the block then ends up to a page before them; the bytes between
+ * are zeroed and checked at free (sg_large_slack_intact). Under the lock; the fallible calls
+ * come first, so false leaves the block as it was. */
+static bool shrink_in_place(sg_large_entry_t *e, size_t size) {
+    size_t off = e->addr - e->body, body = sg_large_page_round(off + size);
+    char *end = (char *)e->body + body, *old_end = (char *)e->body + e->body_size;
+    /* the page of the new end: the program may have made it read-only (zeroed and given the
+     * canary below) */
+    uintptr_t tail = (e->addr + size) & ~(uintptr_t)(SG_OS_PAGE - 1);
+    if ((uintptr_t)end > e->addr + size && !sg_os_reset_protection((void *)tail, (uintptr_t)end - tail)) return false;
+    if (end < old_end) {
+        if (e->marked) {
+            char *rw = (char *)sg_large_huge_round((uintptr_t)end), *rw_old = (char *)sg_large_huge_round((uintptr_t)old_end);
+            if (rw < rw_old && !sg_os_protect_none(rw, (size_t)(rw_old - rw))) return false;
+            if (rw < rw_old) sg_os_purge(rw, (size_t)(rw_old - rw));
+            char *to = old_end < rw ? old_end : rw;
+            /* refused (no memory for page tables): the pages are freed all the same, read-write */
+            if (!sg_recycle_guard(end, (size_t)(to - end))) sg_os_purge(end, (size_t)(to - end));
+        } else {
+            if (!sg_os_protect_none(end, (size_t)(old_end - end))) return false;
+            sg_os_purge(end, (size_t)(old_end - end));
+        }
+    }
+    /* The pieces it was filled with (each a mapping of its own) that lie past its new end are
+     * no longer its own: its free moves out what it holds, and a growth moves its pieces. On
+     * huge pages, a count of them, at most one a huge page; else their sizes, the one the end
+     * cuts shortened. */
+    unsigned pieces = e->pieces;
+    if (e->marked) {
+        size_t slots = (sg_large_huge_round((uintptr_t)end) - (uintptr_t)sg_large_slot0_of(e)) / SG_OS_HUGE;
+        if (pieces > slots) pieces = (unsigned)slots;
+    } else {
+        size_t at = 0;
+        for (pieces = 0; pieces < e->pieces && at < body; pieces++) {
+            size_t n = (size_t)e->piece_pages[pieces] * SG_OS_PAGE;
+            if (at + n > body) e->piece_pages[pieces] = (uint32_t)((body - at) / SG_OS_PAGE);
+            at += n;
+        }
+    }
+    sg_recycle_forget(e->pieces - pieces);
+    e->pieces = pieces;
+    memset((char *)e->addr + size, 0, (size_t)(end - ((char *)e->addr + size)));
+    VALGRIND_RESIZEINPLACE_BLOCK((void *)e->addr, e->size, size, 0);
+    sg_large_set_size(e, size, body);
+    sg_large_slack_write(e);
+    return true;
+}
+
 static void *large_realloc(void *p, size_t size) {
     sg_large_lock();
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
@@ -268,6 +320,10 @@ static void *large_realloc(void *p, size_t size) {
         char *added = (char *)e->body + had;
         sg_large_unlock();
         sg_large_populate_growth(added, now - had, had);
+        return p;
+    }
+    if (HARDENED_LARGE && !owner && e->body && size < old && size > SG_MAX_CLASS && shrink_in_place(e, size)) {
+        sg_large_unlock();
         return p;
     }
     if (HARDENED_LARGE && !owner && e->body && size > old && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {

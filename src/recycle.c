@@ -558,6 +558,7 @@ bool sg_recycle_move_slots(char *from, char *to, size_t n, uintptr_t lo, uintptr
 
 /* Pieces that became part of a live block other than through sg_recycle_fill. */
 void sg_recycle_adopt(unsigned pieces) { atomic_fetch_add_explicit(&live_pieces, pieces, memory_order_relaxed); }
+void sg_recycle_forget(unsigned pieces) { atomic_fetch_sub_explicit(&live_pieces, pieces, memory_order_relaxed); }
 
 /* May a live block be made of more pieces (a share of vm.max_map_count, as for guards)? */
 bool sg_recycle_pieces_room(void) {

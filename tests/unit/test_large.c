@@ -1,6 +1,7 @@
 /* Unit tests of src/large.c: directly mapped blocks and their registry. */
 #include "../check.h"
 #include "internal.h"
+#include "os.h"
 #include "../stress/procfs.h"
 
 #include <errno.h>
@@ -223,6 +224,88 @@ static void test_large_grows_in_small_steps(void) {
     sg_stats_get(&s);
     CHECK(s.large_bytes <= n + ((size_t)64 << 10) + 3 * 4096, "%zu large bytes counted for a block of %zu", s.large_bytes, n);
     free(p);
+}
+
+/* Secure builds shrink a large block where it is (no copy, no fresh pages): the pointer stays,
+ * the contents are kept, the statistics count the new size, and the block grows again in place
+ * and by moving; a last page the program made read-only is no obstacle. Fast builds: contents
+ * only. Run in-process (blocks on huge pages where the kernel has guard markers) and in a child
+ * under RLIMIT_AS (the plain layout). */
+static unsigned char sample_byte(size_t i) { return (unsigned char)((i >> 12) * 7 + 1); }
+
+static size_t shrink_sequence(void) {
+    static const size_t sizes[] = { (64 << 20) + 123, (20 << 20) + 5, (20 << 20) + (5 << 19), (64 << 20), (3 << 20) + 5,
+                                    200000, 131073, 140000, (9 << 20) + 1, 4096 * 300 };
+    size_t failures = 0, n = sizes[0];
+    unsigned char *p = opaque_ptr(malloc(n));
+    if (!p) {
+        fprintf(stderr, "# malloc(%zu) = NULL\n", n);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i += 4096) p[i] = sample_byte(i);
+    p[n - 1] = 0x5a;
+    for (size_t k = 1; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t m = sizes[k];
+        /* the page the shrunk block ends in made read-only: the shrink writes the bytes after
+         * the end (zero, and the canary), so it makes that page writable again */
+        uintptr_t last = ((uintptr_t)p + m - 1) & ~(uintptr_t)4095;
+        if (k == 4 && mprotect((void *)last, 4096, PROT_READ) != 0) fprintf(stderr, "# mprotect: errno %d\n", errno), failures++;
+        unsigned char *q = opaque_ptr(realloc(p, m));
+        if (!q) {
+            fprintf(stderr, "# realloc %zu -> %zu = NULL (errno %d)\n", n, m, errno);
+            return failures + 1;
+        }
+        if (k == 4 && q == p) mprotect((void *)last, 4096, PROT_READ | PROT_WRITE);   /* where it is not */
+        if (SG_LARGE_QUARANTINE && m < n && q != p) {
+            fprintf(stderr, "# realloc %zu -> %zu moved the block\n", n, m);
+            failures++;
+        }
+        size_t keep = m < n ? m : n, bad = 0;
+        for (size_t i = 0; i + 1 < keep; i += 4096) bad += q[i] != sample_byte(i);
+        if (bad) fprintf(stderr, "# realloc %zu -> %zu: %zu sampled bytes lost\n", n, m, bad), failures++;
+        if (SG_LARGE_QUARANTINE && m < n) {
+            sg_stats_t s;
+            sg_stats_get(&s);
+            if (s.large_bytes > m + 4 * 4096) fprintf(stderr, "# %zu large bytes counted for %zu\n", s.large_bytes, m), failures++;
+        }
+        /* every page of it writable; the new part sampled */
+        if (m > n && q[n - 1] != 0x5a) fprintf(stderr, "# realloc %zu -> %zu: the last byte lost\n", n, m), failures++;
+        for (size_t i = 0; i < m; i += 4096) q[i] = sample_byte(i);
+        q[m - 1] = 0x5a;
+        p = q;
+        n = m;
+    }
+    free(p);
+    return failures;
+}
+
+static int shrink_under_limit(void) {
+    struct rlimit r = { (rlim_t)sg_os_address_space_used() + ((rlim_t)4 << 30), RLIM_INFINITY };
+    if (setrlimit(RLIMIT_AS, &r) != 0) return 100;
+    return (int)shrink_sequence();
+}
+
+static void test_large_shrinks_in_place(void) {
+    size_t f = shrink_sequence();
+    CHECK(f == 0, "%zu failures shrinking and growing a large block", f);
+    if (SG_LARGE_QUARANTINE && kernel_moves_pages()) {
+        /* the pieces (mappings) the shrinks cut off are no longer counted: pages still recycle */
+        size_t n = (size_t)4 << 20;
+        unsigned char *p = opaque_ptr(malloc(n));
+        REQUIRE(p, "malloc(4 MiB)");
+        fill(p, 1, n);
+        free(p);
+        long before = minor_faults();
+        p = opaque_ptr(malloc(n));
+        REQUIRE(p, "malloc(4 MiB)");
+        fill(p, 2, n);
+        long faults = minor_faults() - before;
+        free(p);
+        CHECK(faults < (long)(n / 4096 / 8), "%ld page faults filling a recycled 4 MiB block", faults);
+    }
+    char err[512];
+    int st = check_in_child(shrink_under_limit, err, sizeof err);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "under RLIMIT_AS: status %#x, %s", st, err);
 }
 
 /* What the program set on parts of a large block (read-only pages, madvise, mlock) does not
@@ -634,6 +717,7 @@ int main(void) {
     RUN(test_large_realloc_moves_pages);
     RUN(test_large_realloc_forgets_settings);
     RUN(test_large_grows_in_small_steps);
+    RUN(test_large_shrinks_in_place);
     RUN(test_large_pages_recycled);
     RUN(test_large_recycled_by_huge_pages);
     RUN(test_large_recycled_after_mprotect);
