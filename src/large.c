@@ -17,8 +17,13 @@
 static pthread_mutex_t large_mutex = PTHREAD_MUTEX_INITIALIZER;
 static sg_large_entry_t *table;   /* open addressing, linear probing, power-of-two capacity */
 static size_t table_cap, table_used, live_bytes;
-/* registered blocks with guard pages (written under the lock, read without it) */
-static _Atomic(size_t) guarded_blocks;
+/* Kernel mappings that registered blocks' guard pages cost (written under the lock, read
+ * without it): a block of the plain layout is three (a guard page, its body, a guard page), a
+ * block on huge pages one (its guard pages are markers: sg_large_marker_guards), two once realloc
+ * moved it with room to grow (inaccessible, up to its trailing guard page); a bare block none. */
+static _Atomic(size_t) guard_mappings;
+
+static size_t guard_cost(const sg_large_entry_t *e) { return !SG_GUARD_PAGES || e->bare ? 0 : e->marked ? 1 : 3; }
 
 /* Freed blocks kept PROT_NONE (secure): a late access faults, a second free is named. */
 #define FREED_RING 64
@@ -70,7 +75,7 @@ static bool table_insert(const sg_large_entry_t *e) {
     table[j] = *e;
     table_used++;
     live_bytes += counted(e);
-    if (SG_GUARD_PAGES && !e->bare) atomic_fetch_add_explicit(&guarded_blocks, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&guard_mappings, guard_cost(e), memory_order_relaxed);
     return true;
 }
 
@@ -79,7 +84,7 @@ void sg_large_table_remove(sg_large_entry_t *e) {
     size_t mask = table_cap - 1, i = (size_t)(e - table);
     live_bytes -= counted(e);
     table_used--;
-    if (SG_GUARD_PAGES && !e->bare) atomic_fetch_sub_explicit(&guarded_blocks, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&guard_mappings, guard_cost(e), memory_order_relaxed);
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (!table[j].addr) break;
         size_t home = hash_of(table[j].addr) & mask;
@@ -197,21 +202,33 @@ static size_t mappings_now(void) {
 /* Are the process's mappings within 2 * FREED_RING of vm.max_map_count? */
 static bool near_map_limit(void) { return mappings_now() + 2 * FREED_RING >= sg_os_max_map_count(); }
 
-/* The guard budget of large blocks (secure builds). A guarded block costs up to three kernel
- * mappings (a guard page on each side of its body), so guarded blocks keep to a quarter of
- * vm.max_map_count (the arena's guards keep to another: arena.c), and take none of the last
- * half once the process's mappings, its own included, reach it. Past the budget a block is
- * made bare: no guard pages, one mapping (which the kernel may merge with a neighbour), as
- * glibc's; one warning says so. A guarded block freed gives its share back. The process's
- * mappings are counted only past a sixty-fourth of the limit in guarded blocks: counting them
- * reads /proc/self/maps. */
+/* The guard budget of large blocks (secure builds): what their guard pages cost in kernel
+ * mappings (guard_mappings) keeps to a quarter of vm.max_map_count (the arena's guards keep to
+ * another: arena.c), and takes none of its last half once the process's mappings, its own
+ * included, reach it. Past the budget a block is made bare: no guard pages, one mapping (which
+ * the kernel may merge with a neighbour), as glibc's; one warning says so. A guarded block
+ * freed gives its share back. The process's mappings are counted only once guards cost a
+ * sixty-fourth of the limit: counting them reads /proc/self/maps. */
 static bool guards_left(void) {
     static _Atomic(bool) warned;
-    size_t max = sg_os_max_map_count(), g = atomic_load_explicit(&guarded_blocks, memory_order_relaxed);
-    if (3 * g < max / 4 && (64 * g < max || mappings_now() < max / 2)) return true;
+    size_t max = sg_os_max_map_count(), g = atomic_load_explicit(&guard_mappings, memory_order_relaxed);
+    if (g < max / 4 && (64 * g < max || mappings_now() < max / 2)) return true;
     if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
         sg_report_warning("large blocks made without guard pages: vm.max_map_count budget reached");
     return false;
+}
+
+/* The guard pages of a range reserved for a block on huge pages (inaccessible): the leading
+ * one and, if trailing, the last become markers in read-write pages, so that the range, once
+ * its huge pages are read-write, is one kernel mapping instead of three; an access faults all
+ * the same. With trailing, the whole range is made read-write first, in one call: the markers'
+ * pages made read-write apart would each take an anon_vma of their own in the kernel, and the
+ * parts would never merge. false when the kernel refuses (the caller unmaps the range). */
+bool sg_large_marker_guards(char *map, size_t map_size, bool trailing) {
+    size_t guard = SG_GUARD_PAGES ? SG_OS_PAGE : 0;
+    if (!guard) return true;
+    if (!sg_os_commit(map, trailing ? map_size : guard) || !sg_os_guard(map, guard)) return false;
+    return !trailing || sg_os_guard(map + map_size - guard, guard);
 }
 
 static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *owner, size_t reserved) {
@@ -240,6 +257,10 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         map_size = span + 2 * guard;
         map = sg_os_reserve_accounted(map_size, SG_OS_HUGE, guard);
         if (!map) goto nomem;
+        if (!sg_large_marker_guards(map, map_size, true)) {
+            sg_os_unmap(map, map_size);
+            goto nomem;
+        }
         uintptr_t body_at = (uintptr_t)map + guard + span - body;
         char *lost = NULL;
         int r = sg_recycle_fill_slots(map + guard, span / SG_OS_HUGE, body_at, body_at + body, &e.pieces, &lost);

@@ -81,6 +81,8 @@ size_t sg_large_slack_len(const sg_large_entry_t *e);
 void sg_large_slack_write(const sg_large_entry_t *e);
 bool sg_large_slack_intact(const sg_large_entry_t *e);
 
+bool sg_large_marker_guards(char *map, size_t map_size, bool trailing);
+
 /* ---- growth (large_grow.c) -------------------------------------------------------------- */
 void sg_large_drop_range(char *map, size_t map_size, char *lost, size_t lost_len);
 

@@ -135,6 +135,11 @@ static void *grow_marked(const sg_large_entry_t *was, size_t size) {
         map = sg_os_reserve_accounted(e.map_size, SG_OS_HUGE, guard);
     }
     if (!map) return NULL;
+    /* the trailing guard page stays inaccessible, one mapping with the room before it */
+    if (!sg_large_marker_guards(map, e.map_size, false)) {
+        sg_os_unmap(map, e.map_size);
+        return NULL;
+    }
     char *to = map + guard, *lost = NULL;
     uintptr_t body = (uintptr_t)to + lead, end = body + e.body_size, was_end = body + was->body_size;
     size_t n_new = (sg_large_huge_round(end) - (uintptr_t)to) / SG_OS_HUGE;
