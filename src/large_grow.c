@@ -354,13 +354,20 @@ static void *large_realloc(void *p, size_t size) {
 /* A large block that would shrink by moving, when there is no room for the new block beside
  * the old one (a limited heap, an address-space limit): it keeps its mapping and its new end (as
  * a block grown in place does, it then no longer ends at its guard: the bytes up to it are
- * zeroed and checked at free). p, or NULL if p is no longer a registered block. */
+ * zeroed and checked at free), the pages past it inaccessible as after any shrink in place
+ * (shrink_in_place); if the kernel refuses that, they are only given back. p, or NULL if p is
+ * no longer a registered block. */
 void *sg_large_shrink_in_place(void *p, size_t size) {
     sg_large_lock();
     sg_large_entry_t *e = sg_large_table_find((uintptr_t)p);
     if (!e || size > e->size) {
         sg_large_unlock();
         return NULL;
+    }
+    /* as a shrink to a large size does: the pages past the new end inaccessible */
+    if (HARDENED_LARGE && e->body && shrink_in_place(e, size)) {
+        sg_large_unlock();
+        return p;
     }
     size_t tail = e->size + sg_large_slack_len(e);   /* the block and its canary, zero past them */
     if (HARDENED_LARGE) {

@@ -513,9 +513,17 @@ static void test_limit_holds_under_plain_realloc(void) {
     sg_heap_destroy(race_heap);
 }
 
+/* A write to the page after the 100 bytes at shrunk_to (in a child): its exit status. */
+static unsigned char *shrunk_to;
+static int write_past_shrunk(void) {
+    volatile unsigned char *after = (unsigned char *)(((uintptr_t)shrunk_to + 100 + 4095) & ~(uintptr_t)4095);
+    *after = 1;
+    return 0;
+}
+
 /* A limited heap's only large block shrinks with realloc while the heap has no room for a
- * second block beside it: it shrinks in place (it failed with ENOMEM), contents kept, and its
- * free still checks the bytes past its new end. */
+ * second block beside it: it shrinks in place (it failed with ENOMEM), contents kept, its free
+ * still checks the bytes past its new end, and (secure builds) the pages past it fault. */
 static void test_shrink_at_the_limit(void) {
     size_t limit = (size_t)1 << 20;
     sg_heap_t *h = sg_heap_new_limited(limit);
@@ -537,6 +545,12 @@ static void test_shrink_at_the_limit(void) {
     for (size_t i = 0; i < 100; i++) same &= p[i] == (unsigned char)(i * 7);
     CHECK(same, "contents lost in the shrink");
     CHECK(sg_malloc_usable_size(p) >= 100, "usable size %zu", sg_malloc_usable_size(p));
+    if (SG_GUARD_PAGES) {
+        char err[256];
+        shrunk_to = p;
+        int st = check_in_child(write_past_shrunk, err, sizeof err);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "a write to the page past the shrunk block: status %#x", st);
+    }
     sg_heap_free(h, p);
     sg_heap_destroy(h);
 }
