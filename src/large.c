@@ -240,7 +240,10 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
     sg_large_entry_t e = { 0, size, 0, 0, owner, 0, 0, { 0 }, 0, 0, false, false };
     e.bare = SG_GUARD_PAGES && !guards_left();
     size_t guard = sg_large_guard_of(&e);
-    size_t body = sg_large_page_round(size ? size : 1);
+    /* a bare block has no guard page to fault a short overflow: it keeps room for the whole
+     * canary after it, whatever its size */
+    size_t canary_room = LARGE_CANARY && e.bare ? SLACK_CANARY_MAX : 0;
+    size_t body = sg_large_page_round((size ? size : 1) + canary_room);
     bool extra = alignment > SG_OS_PAGE;   /* aligned above a page */
     /* where the body starts: on a huge page when it is one or more, or on the alignment asked
      * for; the mapping is placed so (os.c trims the slack it maps for that), nothing more */
@@ -309,7 +312,7 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         /* against the trailing guard: an overflow past the size, rounded to the alignment,
          * faults (body_at itself is aligned: page-aligned, or aligned above when extra) */
         size_t a = alignment > SG_MIN_ALIGN ? alignment : SG_MIN_ALIGN;
-        user = (body_at + body - (size ? size : 1)) & ~(uintptr_t)(a - 1);
+        user = (body_at + body - (size ? size : 1) - canary_room) & ~(uintptr_t)(a - 1);
         if (user < body_at) user = body_at;
         if (LARGE_CANARY) {
             e.addr = user;

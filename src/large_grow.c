@@ -171,7 +171,8 @@ static void *grow_marked(const sg_large_entry_t *was, size_t size) {
 }
 
 /* A block on huge pages growing in place to body bytes: the huge pages it reaches become
- * read-write (markers past its new end), and the markers it now covers empty pages. */
+ * read-write (markers past its new end), and the markers it now covers, all of them up to its
+ * new end, empty pages. */
 static bool unguard_growth(const sg_large_entry_t *e, size_t body) {
     char *end = (char *)e->body + e->body_size, *to = (char *)e->body + body;
     char *rw = (char *)sg_large_huge_round((uintptr_t)end), *rw_to = (char *)sg_large_huge_round((uintptr_t)to);
@@ -182,7 +183,7 @@ static bool unguard_growth(const sg_large_entry_t *e, size_t body) {
             return false;
         }
     }
-    if (sg_recycle_unguard(end, (size_t)((to < rw ? to : rw) - end))) return true;
+    if (sg_recycle_unguard(end, (size_t)(to - end))) return true;
     if (rw_to > rw) (void)sg_os_protect_none(rw, (size_t)(rw_to - rw));
     return false;
 }
@@ -210,40 +211,49 @@ static bool grow_in_place(sg_large_entry_t *e, size_t size) {
     return true;
 }
 
-/* Shrinking a secure block where it is, to size bytes (above the largest class): no copy, and
- * no fresh pages for a new block. The pages past its new end go, and become what follows a
- * block: on huge pages (marked), markers up to the end of the huge page it now ends in and
- * inaccessible whole huge pages after; otherwise inaccessible, joining the trailing guard. As
- * after a growth in place, the block then ends up to a page before them; the bytes between
- * are zeroed and checked at free (sg_large_slack_intact). Under the lock; the fallible calls
- * come first, so false leaves the block as it was. */
+/* Shrinking a secure block where it is, to size bytes: no copy, and no fresh pages for a new
+ * block. Its range ends a guard page after the page its new end is in: on huge pages (marked)
+ * after the huge page it ends in, the pages between markers. What lay past goes (unmapped:
+ * address space, the commit charge and mappings come back, its pages too). As after a growth
+ * in place, the block then ends up to a page before its guard; the bytes between are zeroed
+ * and checked at free (sg_large_slack_intact). A first-class heap's count of mapped bytes
+ * follows. Under the lock; false, before any change to the block, when the kernel refuses
+ * the new guard page. */
 static bool shrink_in_place(sg_large_entry_t *e, size_t size) {
-    size_t off = e->addr - e->body, body = sg_large_page_round(off + size);
+    size_t guard = sg_large_guard_of(e), off = e->addr - e->body, body = sg_large_page_round(off + size);
     char *end = (char *)e->body + body, *old_end = (char *)e->body + e->body_size;
+    char *map_end = (char *)e->map + e->map_size;
     /* the page of the new end: the program may have made it read-only (zeroed and given the
      * canary below) */
     uintptr_t tail = (e->addr + size) & ~(uintptr_t)(SG_OS_PAGE - 1);
     if ((uintptr_t)end > e->addr + size && !sg_os_reset_protection((void *)tail, (uintptr_t)end - tail)) return false;
-    if (end < old_end) {
-        if (e->marked) {
-            char *rw = (char *)sg_large_huge_round((uintptr_t)end), *rw_old = (char *)sg_large_huge_round((uintptr_t)old_end);
-            if (rw < rw_old && !sg_os_protect_none(rw, (size_t)(rw_old - rw))) return false;
-            if (rw < rw_old) sg_os_purge(rw, (size_t)(rw_old - rw));
-            char *to = old_end < rw ? old_end : rw;
-            /* refused (no memory for page tables): the pages are freed all the same, read-write */
-            if (!sg_recycle_guard(end, (size_t)(to - end))) sg_os_purge(end, (size_t)(to - end));
-        } else {
-            if (!sg_os_protect_none(end, (size_t)(old_end - end))) return false;
-            sg_os_purge(end, (size_t)(old_end - end));
-        }
+    /* where the range now ends: a guard page after the huge page the block ends in, or after
+     * the page */
+    char *cut = e->marked ? (char *)sg_large_huge_round((uintptr_t)end) : end;
+    if (cut + guard < map_end) {
+        /* the new guard page: a marker, or inaccessible (the kernel refuses markers on locked
+         * pages; room a growth reserved is inaccessible already) */
+        if (guard && !(e->marked && sg_os_guard_here(cut, guard)) && !sg_os_protect_none(cut, guard)) return false;
+        sg_os_unmap(cut + guard, (size_t)(map_end - cut - guard));
+        if (e->owner) atomic_fetch_sub_explicit(&e->owner->mapped, (size_t)(map_end - cut - guard), memory_order_relaxed);
+        e->map_size = (size_t)(cut + guard - (char *)e->map);
     }
-    /* The pieces it was filled with (each a mapping of its own) that lie past its new end are
-     * no longer its own: its free moves out what it holds, and a growth moves its pieces. On
-     * huge pages, a count of them, at most one a huge page; else their sizes, the one the end
-     * cuts shortened. */
+    if (e->marked && end < old_end) {
+        /* the pages after the end in its last huge page: markers (which free them). The kernel
+         * refuses them on locked pages, after it put them on the pages before: then page by
+         * page (a marker put twice is one), those it refuses zeroed, so that nothing of them
+         * reaches a later block */
+        char *to = old_end < cut ? old_end : cut;
+        if (!sg_os_guard_here(end, (size_t)(to - end)))
+            for (char *pg = end; pg < to; pg += SG_OS_PAGE)
+                if (!sg_os_guard_here(pg, SG_OS_PAGE) && sg_os_reset_protection(pg, SG_OS_PAGE)) memset(pg, 0, SG_OS_PAGE);
+    }
+    /* The pieces it was filled with (each a mapping of its own) past its new end are gone: its
+     * free moves out what it holds, and a growth moves its pieces. On huge pages, a count of
+     * them, at most one a huge page; else their sizes, the one the end cuts shortened. */
     unsigned pieces = e->pieces;
     if (e->marked) {
-        size_t slots = (sg_large_huge_round((uintptr_t)end) - (uintptr_t)sg_large_slot0_of(e)) / SG_OS_HUGE;
+        size_t slots = (size_t)(cut - sg_large_slot0_of(e)) / SG_OS_HUGE;
         if (pieces > slots) pieces = (unsigned)slots;
     } else {
         size_t at = 0;
@@ -327,7 +337,7 @@ static void *large_realloc(void *p, size_t size) {
         sg_large_populate_growth(added, now - had, had);
         return p;
     }
-    if (HARDENED_LARGE && !owner && e->body && size < old && size > SG_MAX_CLASS && shrink_in_place(e, size)) {
+    if (HARDENED_LARGE && !owner && e->body && !e->bare && size < old && size > SG_MAX_CLASS && shrink_in_place(e, size)) {
         sg_large_unlock();
         return p;
     }

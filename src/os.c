@@ -269,6 +269,12 @@ static bool markers(void *p, size_t size, int advice) {
     os_fail("madvise failure", p, size);
 }
 bool sg_os_guard(void *p, size_t size) { return markers(p, size, MADV_GUARD_INSTALL); }
+bool sg_os_guard_here(void *p, size_t size) {
+    int saved = errno;
+    bool ok = !size || madvise(p, size, MADV_GUARD_INSTALL) == 0;
+    errno = saved;
+    return ok;
+}
 bool sg_os_unguard(void *p, size_t size) { return markers(p, size, MADV_GUARD_REMOVE); }
 
 /* Fault [p, p+size) in now, read-write, in one call: a block that realloc grew is about to be

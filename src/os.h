@@ -50,6 +50,9 @@ bool sg_os_reset_protection(void *p, size_t size);
 bool sg_os_markers(void);
 bool sg_os_guard(void *p, size_t size);
 bool sg_os_unguard(void *p, size_t size);
+/* Markers on [p, p+size) where the kernel may refuse them for this range alone (locked pages):
+ * false then, and nothing is concluded for later blocks. */
+bool sg_os_guard_here(void *p, size_t size);
 /* Fault a read-write range in now, in one call (best effort). */
 void sg_os_populate(void *p, size_t size);
 /* Name a mapping in /proc/self/maps (best effort). */

@@ -17,9 +17,14 @@
 
 #define BLOCK ((size_t)200000)   /* a multiple of 16: the block ends against its trailing guard */
 #define NBLOCKS 70000
+#define SHRUNK ((size_t)140000)   /* what the last SHRINK blocks are shrunk to */
+#define SHRINK 20000
 #define WARNING "slabguard: warning: large blocks made without guard pages: vm.max_map_count budget reached\n"
 
 static unsigned char *blocks[NBLOCKS];
+static size_t shrunk_from = NBLOCKS;   /* blocks from here on hold SHRUNK bytes */
+
+static size_t size_of(size_t i) { return i >= shrunk_from ? SHRUNK : BLOCK; }
 
 static void *thread_main(void *arg) { return arg; }
 
@@ -81,6 +86,7 @@ static void check_room_left(const char *when)
 
 static size_t fill(size_t from, size_t n)
 {
+    shrunk_from = NBLOCKS;
     size_t got = from;
     for (; got < n; got++) {
         blocks[got] = malloc(opaque_size(BLOCK));
@@ -96,10 +102,19 @@ static void empty(size_t n)
 {
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        bad += blocks[i][0] != (unsigned char)i || blocks[i][BLOCK - 1] != (unsigned char)(i >> 8);
+        bad += blocks[i][0] != (unsigned char)i || blocks[i][size_of(i) - 1] != (unsigned char)(i >> 8);
         free(blocks[i]);
     }
     CHECK(bad == 0, "%zu blocks lost their first or last byte", bad);
+}
+
+/* A write one byte past the last block, then its free (in a child). */
+static int overflow_last(void)
+{
+    volatile unsigned char *p = blocks[NBLOCKS - 1];
+    p[SHRUNK] = 1;
+    free(blocks[NBLOCKS - 1]);
+    return 0;
 }
 
 static void test_seventy_thousand_large_blocks(void)
@@ -139,6 +154,27 @@ static void test_seventy_thousand_large_blocks(void)
         CHECK(err[0] == 0, "stderr was \"%s\", expected nothing", err);
     }
     check_room_left("70000 large blocks held");
+    /* the last blocks (bare) shrunk: they do not split their mappings (shrunk where they are,
+     * each split its own in two: 30018 of 40000 such blocks fitted, and no thread could start) */
+    for (size_t i = NBLOCKS - SHRINK; i < NBLOCKS; i++) {
+        unsigned char *q = realloc(blocks[i], opaque_size(SHRUNK));
+        REQUIRE(q != NULL, "realloc(%zu) of block %zu: NULL (errno %d)", SHRUNK, i, errno);
+        blocks[i] = q;
+        q[SHRUNK - 1] = (unsigned char)(i >> 8);
+        shrunk_from = NBLOCKS - SHRINK;
+    }
+    long shrunk = count_mappings();
+    printf("# the last %d shrunk to %zu bytes: %ld mappings\n", SHRINK, SHRUNK, shrunk);
+    CHECK(shrunk < limit - limit / 4, "%ld mappings of %ld after shrinking %d blocks", shrunk, limit, SHRINK);
+    check_room_left("70000 large blocks held, 20000 of them shrunk");
+    if (SG_CONFIG_SECURE) {
+        /* a bare block keeps a whole canary after it: a 1-byte overflow past one whose size is
+         * a multiple of 16 (no slack: it ran into the next block's first page) is caught */
+        char oerr[512];
+        int st = check_in_child(overflow_last, oerr, sizeof oerr);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(oerr, "slabguard: heap overflow of ") != NULL,
+              "a byte past a bare block of %zu bytes: status %#x, stderr \"%s\"", SHRUNK, st, oerr);
+    }
     empty(got);
     long end = count_mappings();
     printf("# %ld mappings once everything is freed\n", end);

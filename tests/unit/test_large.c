@@ -233,9 +233,11 @@ static void test_large_grows_in_small_steps(void) {
  * under RLIMIT_AS (the plain layout). */
 static unsigned char sample_byte(size_t i) { return (unsigned char)((i >> 12) * 7 + 1); }
 
-static size_t shrink_sequence(void) {
-    static const size_t sizes[] = { (64 << 20) + 123, (20 << 20) + 5, (20 << 20) + (5 << 19), (64 << 20), (3 << 20) + 5,
-                                    200000, 131073, 140000, (9 << 20) + 1, 4096 * 300 };
+/* realloc through sizes[0..n), every page sampled and checked; shrinks must not move the block
+ * (secure builds). Before the shrink to sizes[ro], the page it ends in is made read-only (the
+ * shrink writes the bytes after the end, zero and the canary: it makes that page writable
+ * again); before the shrink to sizes[locked], the block is locked (mlock). Failures, said. */
+static size_t shrink_sequence(const size_t *sizes, size_t count, size_t ro, size_t locked) {
     size_t failures = 0, n = sizes[0];
     unsigned char *p = opaque_ptr(malloc(n));
     if (!p) {
@@ -244,18 +246,18 @@ static size_t shrink_sequence(void) {
     }
     for (size_t i = 0; i < n; i += 4096) p[i] = sample_byte(i);
     p[n - 1] = 0x5a;
-    for (size_t k = 1; k < sizeof sizes / sizeof sizes[0]; k++) {
+    for (size_t k = 1; k < count; k++) {
         size_t m = sizes[k];
-        /* the page the shrunk block ends in made read-only: the shrink writes the bytes after
-         * the end (zero, and the canary), so it makes that page writable again */
         uintptr_t last = ((uintptr_t)p + m - 1) & ~(uintptr_t)4095;
-        if (k == 4 && mprotect((void *)last, 4096, PROT_READ) != 0) fprintf(stderr, "# mprotect: errno %d\n", errno), failures++;
+        if (k == ro && mprotect((void *)last, 4096, PROT_READ) != 0) fprintf(stderr, "# mprotect: errno %d\n", errno), failures++;
+        bool was_locked = k == locked && mlock(p, n) == 0;
         unsigned char *q = opaque_ptr(realloc(p, m));
         if (!q) {
             fprintf(stderr, "# realloc %zu -> %zu = NULL (errno %d)\n", n, m, errno);
             return failures + 1;
         }
-        if (k == 4 && q == p) mprotect((void *)last, 4096, PROT_READ | PROT_WRITE);   /* where it is not */
+        if (k == ro && q == p) mprotect((void *)last, 4096, PROT_READ | PROT_WRITE);   /* where it is not */
+        if (was_locked && q == p) munlock(q, m);
         if (SG_LARGE_QUARANTINE && m < n && q != p) {
             fprintf(stderr, "# realloc %zu -> %zu moved the block\n", n, m);
             failures++;
@@ -268,7 +270,7 @@ static size_t shrink_sequence(void) {
             sg_stats_get(&s);
             if (s.large_bytes > m + 4 * 4096) fprintf(stderr, "# %zu large bytes counted for %zu\n", s.large_bytes, m), failures++;
         }
-        /* every page of it writable; the new part sampled */
+        /* every page of it writable (a marker left after a shrink faults here); the new part sampled */
         if (m > n && q[n - 1] != 0x5a) fprintf(stderr, "# realloc %zu -> %zu: the last byte lost\n", n, m), failures++;
         for (size_t i = 0; i < m; i += 4096) q[i] = sample_byte(i);
         q[m - 1] = 0x5a;
@@ -279,14 +281,51 @@ static size_t shrink_sequence(void) {
     return failures;
 }
 
+/* Across huge pages, grown in place, by moving, shrunk to just above the largest class. */
+static const size_t shrink_sizes[] = { (64 << 20) + 123, (20 << 20) + 5, (20 << 20) + (5 << 19), (64 << 20), (3 << 20) + 5,
+                                       200000, 131073, 140000, (9 << 20) + 1, 4096 * 300 };
+/* Shrunk twice, then grown back by an eighth at a time, in place: the pages the shrinks gave up
+ * must not come back as markers (the fourth growth faulted). */
+static const size_t regrow_sizes[] = { 7 << 20, (5 << 20) + 100000, (3 << 20) + 100000, 3650000, 4106250, 4619531,
+                                       5197000, 5846625, 6577453 };
+
+static size_t shrink_all(void) {
+    return shrink_sequence(shrink_sizes, sizeof shrink_sizes / sizeof shrink_sizes[0], 4, 5) +
+           shrink_sequence(regrow_sizes, sizeof regrow_sizes / sizeof regrow_sizes[0], 0, 0);
+}
+
+/* Under the limit, the address space a shrink gives up comes back: a block of two thirds of
+ * what the limit leaves, shrunk to 1 MiB, then another as large (the range kept whole, the
+ * second failed). The limit is lowered first to 3 GiB more than the process holds, until
+ * that leaves at most 4 GiB (each time the arena gives back part of its reservation). */
 static int shrink_under_limit(void) {
     struct rlimit r = { (rlim_t)sg_os_address_space_used() + ((rlim_t)4 << 30), RLIM_INFINITY };
     if (setrlimit(RLIMIT_AS, &r) != 0) return 100;
-    return (int)shrink_sequence();
+    int f = (int)shrink_all();
+    for (int i = 0; i < 8 && sg_os_address_space_left() > ((size_t)4 << 30); i++) {
+        r.rlim_cur = (rlim_t)sg_os_address_space_used() + ((rlim_t)3 << 30);
+        if (setrlimit(RLIMIT_AS, &r) != 0) return 100;
+    }
+    size_t big = sg_os_address_space_left() / 3 * 2 & ~(size_t)4095;
+    unsigned char *p = malloc(big);
+    if (!p) {
+        fprintf(stderr, "# malloc(%zu MiB) = NULL with %zu MiB left\n", big >> 20, sg_os_address_space_left() >> 20);
+        return f + 1;
+    }
+    p[0] = 1;
+    unsigned char *q = realloc(p, 1 << 20);
+    unsigned char *other = malloc(big);
+    if (!q || !other) {
+        fprintf(stderr, "# after a shrink of %zu MiB to 1 MiB: malloc(%zu MiB) = %p\n", big >> 20, big >> 20, (void *)other);
+        f++;
+    }
+    free(other);
+    free(q);
+    return f;
 }
 
 static void test_large_shrinks_in_place(void) {
-    size_t f = shrink_sequence();
+    size_t f = shrink_all();
     CHECK(f == 0, "%zu failures shrinking and growing a large block", f);
     if (SG_LARGE_QUARANTINE && kernel_moves_pages()) {
         /* the pieces (mappings) the shrinks cut off are no longer counted: pages still recycle */
@@ -303,6 +342,9 @@ static void test_large_shrinks_in_place(void) {
         free(p);
         CHECK(faults < (long)(n / 4096 / 8), "%ld page faults filling a recycled 4 MiB block", faults);
     }
+    /* a shrink of a locked block leaves guard markers on for later blocks */
+    CHECK(!SG_LARGE_QUARANTINE || !kernel_has_guard_markers() || sg_recycle_marked_ok(),
+          "large blocks no longer laid out with guard markers");
     char err[512];
     int st = check_in_child(shrink_under_limit, err, sizeof err);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "under RLIMIT_AS: status %#x, %s", st, err);
