@@ -20,10 +20,11 @@ static size_t table_cap, table_used, live_bytes;
 /* Kernel mappings that registered blocks' guard pages cost (written under the lock, read
  * without it): a block of the plain layout is three (a guard page, its body, a guard page), a
  * block on huge pages one (its guard pages are markers: sg_large_marker_guards), two once realloc
- * moved it with room to grow (inaccessible, up to its trailing guard page); a bare block none. */
+ * moved it with room to grow (inaccessible, up to its trailing guard page), counted as two (the
+ * fields that tell them apart change while it is registered); a bare block none. */
 static _Atomic(size_t) guard_mappings;
 
-static size_t guard_cost(const sg_large_entry_t *e) { return !SG_GUARD_PAGES || e->bare ? 0 : e->marked ? 1 : 3; }
+static size_t guard_cost(const sg_large_entry_t *e) { return !SG_GUARD_PAGES || e->bare ? 0 : e->marked ? 2 : 3; }
 
 /* Freed blocks kept PROT_NONE (secure): a late access faults, a second free is named. */
 #define FREED_RING 64
@@ -130,8 +131,6 @@ static bool in_freed_ring(uintptr_t a, size_t *size) {
  * first byte zero like the small blocks' one, checked at free and realloc. Likewise the up to
  * 16 bytes before the block (its start is rarely on a page boundary, so up to a page lies
  * between the leading guard and the block) catch a short underflow. */
-#define SLACK_CANARY_MAX 16u
-#define LARGE_CANARY (SG_CANARY && HARDENED_LARGE)
 
 size_t sg_large_slack_len(const sg_large_entry_t *e) {
     if (!LARGE_CANARY || !e->body) return 0;
@@ -242,7 +241,7 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
     size_t guard = sg_large_guard_of(&e);
     /* a bare block has no guard page to fault a short overflow: it keeps room for the whole
      * canary after it, whatever its size */
-    size_t canary_room = LARGE_CANARY && e.bare ? SLACK_CANARY_MAX : 0;
+    size_t canary_room = sg_large_canary_room(&e);
     size_t body = sg_large_page_round((size ? size : 1) + canary_room);
     bool extra = alignment > SG_OS_PAGE;   /* aligned above a page */
     /* where the body starts: on a huge page when it is one or more, or on the alignment asked

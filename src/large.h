@@ -77,6 +77,11 @@ _Noreturn SG_COLD void sg_large_bad_pointer(const char *what_unknown, const void
 void sg_large_retire(const sg_large_entry_t *old);
 
 /* ---- the slack canary (large.c) --------------------------------------------------------- */
+#define SLACK_CANARY_MAX 16u
+#define LARGE_CANARY (SG_CANARY && HARDENED_LARGE)
+/* A bare block has no guard page to fault a short overflow: it keeps room for the whole canary
+ * after it, whatever its size. */
+SG_INLINE size_t sg_large_canary_room(const sg_large_entry_t *e) { return LARGE_CANARY && e->bare ? SLACK_CANARY_MAX : 0; }
 size_t sg_large_slack_len(const sg_large_entry_t *e);
 void sg_large_slack_write(const sg_large_entry_t *e);
 bool sg_large_slack_intact(const sg_large_entry_t *e);

@@ -211,16 +211,24 @@ static bool grow_in_place(sg_large_entry_t *e, size_t size) {
     return true;
 }
 
+/* realloc shrinks a block where it is from this size on; a smaller one is copied into a new
+ * block. The kept pages of the huge page a shrunk block ends in lie at its start, where the
+ * pool of recycled pages finds no block to give them to (blocks end against their trailing
+ * guard): shrunk to 1 MiB, a block's pages faulted in fresh in every later block of 1 MiB. And
+ * a block realloc grew by moving keeps the mappings of that layout. From 8 MiB on the copy costs
+ * more (a millisecond and up) than those do. */
+#define SHRINK_IN_PLACE_MIN ((size_t)8 << 20)
+
 /* Shrinking a secure block where it is, to size bytes: no copy, and no fresh pages for a new
  * block. Its range ends a guard page after the page its new end is in: on huge pages (marked)
  * after the huge page it ends in, the pages between markers. What lay past goes (unmapped:
  * address space, the commit charge and mappings come back, its pages too). As after a growth
  * in place, the block then ends up to a page before its guard; the bytes between are zeroed
- * and checked at free (sg_large_slack_intact). A first-class heap's count of mapped bytes
- * follows. Under the lock; false, before any change to the block, when the kernel refuses
- * the new guard page. */
+ * and checked at free (sg_large_slack_intact); a bare block keeps room for its whole canary.
+ * A first-class heap's count of mapped bytes follows. Under the lock; false, before any change
+ * to the block, when the kernel refuses the new guard page. */
 static bool shrink_in_place(sg_large_entry_t *e, size_t size) {
-    size_t guard = sg_large_guard_of(e), off = e->addr - e->body, body = sg_large_page_round(off + size);
+    size_t guard = sg_large_guard_of(e), off = e->addr - e->body, body = sg_large_page_round(off + size + sg_large_canary_room(e));
     char *end = (char *)e->body + body, *old_end = (char *)e->body + e->body_size;
     char *map_end = (char *)e->map + e->map_size;
     /* the page of the new end: the program may have made it read-only (zeroed and given the
@@ -337,7 +345,7 @@ static void *large_realloc(void *p, size_t size) {
         sg_large_populate_growth(added, now - had, had);
         return p;
     }
-    if (HARDENED_LARGE && !owner && e->body && !e->bare && size < old && size > SG_MAX_CLASS && shrink_in_place(e, size)) {
+    if (HARDENED_LARGE && !owner && e->body && !e->bare && size < old && size >= SHRINK_IN_PLACE_MIN && shrink_in_place(e, size)) {
         sg_large_unlock();
         return p;
     }

@@ -1,7 +1,7 @@
 /* tests/misuse/overflow_large_shrunk.c: a large block that realloc shrank where it is ends up to
  * a page before the inaccessible pages that follow it now. A write 100 bytes past its new end,
  * beyond the 16-byte canary, does not fault; those bytes must still read zero at free. */
-// expect: slabguard: heap overflow of 0x[0-9a-f]+ \(size 1048581\)
+// expect: slabguard: heap overflow of 0x[0-9a-f]+ \(size 9437189\)
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 
 int main(void)
 {
-    size_t size = opaque_size(8 << 20);
+    size_t size = opaque_size(32 << 20);
     char *p = malloc(size);
     for (size_t i = 0; i < size; i += 4096)
         p[i] = 'x';
-    size_t shrunk = opaque_size((1 << 20) + 5);
+    size_t shrunk = opaque_size((9 << 20) + 5);   /* 8 MiB or more: shrunk where it is */
     uintptr_t was = (uintptr_t)p;
     char *q = realloc(p, shrunk);
     if (!q) {

@@ -11,11 +11,11 @@
 
 int main(void)
 {
-    size_t size = opaque_size(8 << 20);   /* a multiple of the page: the block starts on one */
+    size_t size = opaque_size(32 << 20);   /* a multiple of the page: the block starts on one */
     char *p = malloc(size);
     for (size_t i = 0; i < size; i += 4096)
         p[i] = 'x';
-    size_t shrunk = opaque_size(3 << 20);
+    size_t shrunk = opaque_size(12 << 20);   /* 8 MiB or more: shrunk where it is */
     uintptr_t was = (uintptr_t)p;
     char *q = realloc(p, shrunk);
     if ((uintptr_t)q != was) {

@@ -233,8 +233,8 @@ static void test_large_grows_in_small_steps(void) {
  * under RLIMIT_AS (the plain layout). */
 static unsigned char sample_byte(size_t i) { return (unsigned char)((i >> 12) * 7 + 1); }
 
-/* realloc through sizes[0..n), every page sampled and checked; shrinks must not move the block
- * (secure builds). Before the shrink to sizes[ro], the page it ends in is made read-only (the
+/* realloc through sizes[0..n), every page sampled and checked; shrinks to 8 MiB or more must
+ * not move the block (secure builds; smaller ones are copied). Before the shrink to sizes[ro], the page it ends in is made read-only (the
  * shrink writes the bytes after the end, zero and the canary: it makes that page writable
  * again); before the shrink to sizes[locked], the block is locked (mlock). Failures, said. */
 static size_t shrink_sequence(const size_t *sizes, size_t count, size_t ro, size_t locked) {
@@ -258,7 +258,7 @@ static size_t shrink_sequence(const size_t *sizes, size_t count, size_t ro, size
         }
         if (k == ro && q == p) mprotect((void *)last, 4096, PROT_READ | PROT_WRITE);   /* where it is not */
         if (was_locked && q == p) munlock(q, m);
-        if (SG_LARGE_QUARANTINE && m < n && q != p) {
+        if (SG_LARGE_QUARANTINE && m < n && m >= ((size_t)8 << 20) && q != p) {
             fprintf(stderr, "# realloc %zu -> %zu moved the block\n", n, m);
             failures++;
         }
@@ -281,13 +281,14 @@ static size_t shrink_sequence(const size_t *sizes, size_t count, size_t ro, size
     return failures;
 }
 
-/* Across huge pages, grown in place, by moving, shrunk to just above the largest class. */
-static const size_t shrink_sizes[] = { (64 << 20) + 123, (20 << 20) + 5, (20 << 20) + (5 << 19), (64 << 20), (3 << 20) + 5,
-                                       200000, 131073, 140000, (9 << 20) + 1, 4096 * 300 };
-/* Shrunk twice, then grown back by an eighth at a time, in place: the pages the shrinks gave up
- * must not come back as markers (the fourth growth faulted). */
-static const size_t regrow_sizes[] = { 7 << 20, (5 << 20) + 100000, (3 << 20) + 100000, 3650000, 4106250, 4619531,
-                                       5197000, 5846625, 6577453 };
+/* Across huge pages, grown in place, by moving, shrunk (in place, the page it ends in made
+ * read-only; in place while locked), then to just above the largest class (copied). */
+static const size_t shrink_sizes[] = { (64 << 20) + 123, (20 << 20) + 5, (20 << 20) + (5 << 19), 64 << 20, (12 << 20) + 5,
+                                       (9 << 20) + 1, 200000, 131073, 140000, (9 << 20) + 1, 4096 * 300 };
+/* Shrunk twice in place, then grown back by an eighth at a time, in place: the pages the shrinks
+ * gave up must not come back as markers (the fourth growth faulted). */
+static const size_t regrow_sizes[] = { 28 << 20, (20 << 20) + 400000, (12 << 20) + 400000, 14605776, 16431498,
+                                       18485435, 20796114, 23395628 };
 
 static size_t shrink_all(void) {
     return shrink_sequence(shrink_sizes, sizeof shrink_sizes / sizeof shrink_sizes[0], 4, 5) +
@@ -341,6 +342,28 @@ static void test_large_shrinks_in_place(void) {
         long faults = minor_faults() - before;
         free(p);
         CHECK(faults < (long)(n / 4096 / 8), "%ld page faults filling a recycled 4 MiB block", faults);
+    }
+    if (SG_LARGE_QUARANTINE && kernel_moves_pages()) {
+        /* a block shrunk to 1 MiB (copied), freed: the next block of 1 MiB gets its pages (when
+         * shrunk where it was, its pages sat where the pool found no block for them) */
+        size_t n = (size_t)4 << 20, m = (size_t)1 << 20;
+        long most = 0;
+        for (int round = 0; round < 4; round++) {
+            unsigned char *p = opaque_ptr(malloc(n));
+            REQUIRE(p, "malloc(4 MiB)");
+            fill(p, 1, n);
+            p = opaque_ptr(realloc(p, m));
+            REQUIRE(p, "realloc to 1 MiB");
+            free(p);
+            long before = minor_faults();
+            p = opaque_ptr(malloc(m));
+            REQUIRE(p, "malloc(1 MiB)");
+            fill(p, 2, m);
+            long faults = minor_faults() - before;
+            most = faults > most ? faults : most;
+            free(p);
+        }
+        CHECK(most < (long)(m / 4096 / 8), "%ld page faults filling a 1 MiB block after one shrunk to 1 MiB was freed", most);
     }
     /* a shrink of a locked block leaves guard markers on for later blocks */
     CHECK(!SG_LARGE_QUARANTINE || !kernel_has_guard_markers() || sg_recycle_marked_ok(),
