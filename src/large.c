@@ -261,6 +261,11 @@ static void *alloc_once(size_t size, size_t alignment, bool zero, sg_heap_t *own
         if (!map) goto nomem;
         if (!sg_large_marker_guards(map, map_size, true)) {
             sg_os_unmap(map, map_size);
+            /* markers just refused for good (mlockall): the layout without them */
+            if (!sg_recycle_marked_ok()) {
+                errno = saved_errno;
+                return alloc_once(size, alignment, zero, owner, reserved);
+            }
             goto nomem;
         }
         uintptr_t body_at = (uintptr_t)map + guard + span - body;
