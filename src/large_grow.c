@@ -225,12 +225,15 @@ static bool grow_in_place(sg_large_entry_t *e, size_t size) {
  * address space, the commit charge and mappings come back, its pages too). As after a growth
  * in place, the block then ends up to a page before its guard; the bytes between are zeroed
  * and checked at free (sg_large_slack_intact); a bare block keeps room for its whole canary.
- * A first-class heap's count of mapped bytes follows. Under the lock; false, before any change
- * to the block, when the kernel refuses the new guard page. */
-static bool shrink_in_place(sg_large_entry_t *e, size_t size) {
+ * A first-class heap's count of mapped bytes follows. Under the lock; what to unmap is left in
+ * [*drop, +*drop_len) for the caller, once it has released the lock (tens of MiB take
+ * milliseconds). false, before any change to the block, when the kernel refuses the new guard
+ * page. */
+static bool shrink_in_place(sg_large_entry_t *e, size_t size, char **drop, size_t *drop_len) {
     size_t guard = sg_large_guard_of(e), off = e->addr - e->body, body = sg_large_page_round(off + size + sg_large_canary_room(e));
     char *end = (char *)e->body + body, *old_end = (char *)e->body + e->body_size;
     char *map_end = (char *)e->map + e->map_size;
+    *drop_len = 0;
     /* the page of the new end: the program may have made it read-only (zeroed and given the
      * canary below) */
     uintptr_t tail = (e->addr + size) & ~(uintptr_t)(SG_OS_PAGE - 1);
@@ -242,7 +245,8 @@ static bool shrink_in_place(sg_large_entry_t *e, size_t size) {
         /* the new guard page: a marker, or inaccessible (the kernel refuses markers on locked
          * pages; room a growth reserved is inaccessible already) */
         if (guard && !(e->marked && sg_os_guard_here(cut, guard)) && !sg_os_protect_none(cut, guard)) return false;
-        sg_os_unmap(cut + guard, (size_t)(map_end - cut - guard));
+        *drop = cut + guard;
+        *drop_len = (size_t)(map_end - cut - guard);
         if (e->owner) atomic_fetch_sub_explicit(&e->owner->mapped, (size_t)(map_end - cut - guard), memory_order_relaxed);
         e->map_size = (size_t)(cut + guard - (char *)e->map);
     }
@@ -345,8 +349,12 @@ static void *large_realloc(void *p, size_t size) {
         sg_large_populate_growth(added, now - had, had);
         return p;
     }
-    if (HARDENED_LARGE && !owner && e->body && !e->bare && size < old && size >= SHRINK_IN_PLACE_MIN && shrink_in_place(e, size)) {
+    char *drop;
+    size_t drop_len;
+    if (HARDENED_LARGE && !owner && e->body && !e->bare && size < old && size >= SHRINK_IN_PLACE_MIN &&
+        shrink_in_place(e, size, &drop, &drop_len)) {
         sg_large_unlock();
+        if (drop_len) sg_os_unmap(drop, drop_len);
         return p;
     }
     if (HARDENED_LARGE && !owner && e->body && size > old && size > SG_MAX_CLASS && size <= SG_MAX_REQUEST) {
@@ -383,8 +391,11 @@ void *sg_large_shrink_in_place(void *p, size_t size) {
         return NULL;
     }
     /* as a shrink to a large size does: the pages past the new end inaccessible */
-    if (HARDENED_LARGE && e->body && shrink_in_place(e, size)) {
+    char *drop;
+    size_t drop_len;
+    if (HARDENED_LARGE && e->body && shrink_in_place(e, size, &drop, &drop_len)) {
         sg_large_unlock();
+        if (drop_len) sg_os_unmap(drop, drop_len);
         return p;
     }
     size_t tail = e->size + sg_large_slack_len(e);   /* the block and its canary, zero past them */
